@@ -1,0 +1,69 @@
+"""numtorch: PyTorch's tensors, autograd and ``torch.nn``, written in Python on NumPy.
+
+``import numtorch as torch`` runs, trains and saves PyTorch models with nothing but NumPy installed.
+"""
+from . import _dtype
+from ._device import device
+from ._dtype import (bfloat16, bool, can_cast, cdouble, cfloat, complex64, complex128, double, dtype, finfo, float,
+                     float16, float32, float64, get_default_dtype, half, iinfo, int, int8, int16, int32, int64,
+                     long, promote_types, result_type, set_default_dtype, short, uint8)
+from ._size import Size
+from ._tensor import Tensor, is_tensor
+from ._tensor_str import get_printoptions, set_printoptions
+from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
+                                 set_grad_enabled)
+from . import autograd
+from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from ._creation import *  # noqa: F401,F403
+from . import ops
+from . import nn
+from .ops.convert import *  # noqa: F401,F403
+from .ops.math import *  # noqa: F401,F403
+from .ops.reduce import *  # noqa: F401,F403
+
+__version__ = "0.1.0"
+
+
+def is_floating_point(input):
+    return input.is_floating_point()
+
+
+def numel(input):
+    return input.numel()
+
+
+def typename(obj):
+    if isinstance(obj, Tensor):
+        return obj.type()
+    return type(obj).__name__
+
+
+class _Cuda:
+    """``numtorch.cuda``: numtorch has no GPU backend; these answer as torch does on a CPU-only machine."""
+
+    @staticmethod
+    def is_available():
+        return False
+
+    @staticmethod
+    def device_count():
+        return 0
+
+    @staticmethod
+    def manual_seed(seed):
+        pass
+
+    @staticmethod
+    def manual_seed_all(seed):
+        pass
+
+    @staticmethod
+    def synchronize(device=None):
+        pass
+
+    @staticmethod
+    def empty_cache():
+        pass
+
+
+cuda = _Cuda()
