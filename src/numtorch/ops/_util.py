@@ -4,11 +4,12 @@ import numbers
 import numpy as np
 
 from .. import _dtype
-from .._dtype import FROM_NUMPY, get_default_dtype, result_type
+from .._dtype import FROM_NUMPY, can_cast, get_default_dtype, result_type
 from .._tensor import Tensor, _from_array, _wrap_dim
+from ..autograd.grad_mode import GradMode
 
 __all__ = ["unbroadcast", "wrap_dim", "wrap_dims", "broadcast_error", "broadcast_shape", "promote_binary",
-           "as_tensor_arg", "check_tensor", "check_floating", "np_dtype_name", "torch_type_name"]
+           "as_tensor_arg", "check_tensor", "check_floating", "np_dtype_name", "torch_type_name", "out_arg", "float_input"]
 
 _ndarray = np.ndarray
 
@@ -148,3 +149,32 @@ def torch_type_name(npdtype):
 
 def default_float():
     return get_default_dtype()
+
+
+def out_arg(result, out):
+    """Write into ``out=`` as torch does (resizing it), or return the result."""
+    if out is None:
+        return result
+    if not isinstance(out, Tensor):
+        raise TypeError(f"argument 'out' must be Tensor, not {type(out).__name__}")
+    if GradMode.enabled and (out._requires_grad or result._requires_grad):
+        raise RuntimeError("numtorch: out= is not supported for operations that require grad; the out= form "
+                           "does not record history")
+    if not can_cast(result.dtype, out.dtype):
+        raise RuntimeError(f"result type {torch_type_name(result._data.dtype)} can't be cast to the desired "
+                           f"output type {torch_type_name(out._data.dtype)}")
+    if out._data.shape == result._data.shape:
+        np.copyto(out._data, result._data, casting="unsafe")
+    else:
+        out._data = result._data.astype(out._data.dtype, copy=False)
+    out._vc[0] += 1
+    return out
+
+
+def float_input(x, op):
+    """Unary float ops promote integer and bool tensors to the default float dtype, as torch does."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
+    if x._data.dtype.kind in "iub":
+        return x.to(get_default_dtype())
+    return x

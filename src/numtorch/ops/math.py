@@ -12,10 +12,11 @@ from .._dtype import FROM_NUMPY, can_cast, get_default_dtype, result_type
 from .._tensor import Tensor, tensor_method
 from ..autograd.function import ArrayFunction, commit_inplace
 from ..autograd.grad_mode import GradMode
-from ._util import broadcast_error, promote_binary, torch_type_name, unbroadcast
+from ._util import broadcast_error, float_input as _float_input, out_arg as _out, promote_binary, torch_type_name, \
+    unbroadcast
 
 __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
-           "neg", "negative", "pow", "matmul", "mm", "bmm", "mv", "dot", "rsub"]
+           "neg", "negative", "pow", "matmul", "mm", "bmm", "mv", "dot", "rsub", "tanh", "sigmoid"]
 
 _ndarray = np.ndarray
 
@@ -288,26 +289,6 @@ def pow(input, exponent, *, out=None):
     return _out(PowFunction.apply(a, b), out)
 
 
-def _out(result, out):
-    """Write into ``out=`` as torch does (resizing it), or return the result."""
-    if out is None:
-        return result
-    if not isinstance(out, Tensor):
-        raise TypeError(f"argument 'out' must be Tensor, not {type(out).__name__}")
-    if GradMode.enabled and (out._requires_grad or result._requires_grad):
-        raise RuntimeError("numtorch: out= is not supported for operations that require grad; the out= form "
-                           "does not record history")
-    if not can_cast(result.dtype, out.dtype):
-        raise RuntimeError(f"result type {torch_type_name(result._data.dtype)} can't be cast to the desired "
-                           f"output type {torch_type_name(out._data.dtype)}")
-    if out._data.shape == result._data.shape:
-        np.copyto(out._data, result._data, casting="unsafe")
-    else:
-        out._data = result._data.astype(out._data.dtype, copy=False)
-    out._vc[0] += 1
-    return out
-
-
 # ---------------------------------------------------------------------- in-place arithmetic
 def inplace_binary(self, other, ufunc, out_of_place, **kwargs):
     """``self <op>= other``: a single NumPy call when nothing is recorded, else torch's in-place rebasing."""
@@ -541,6 +522,54 @@ def dot(input, tensor, *, out=None):
     if input._data.ndim != 1 or tensor._data.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and {tensor._data.ndim}D tensors")
     return matmul(input, tensor, out=out)
+
+
+# ---------------------------------------------------------------------- unary functions
+class TanhFunction(ArrayFunction):
+    """y = tanh(x);  dx = g * (1 - y^2)  (saves the output, which is cheaper than the input here)."""
+    node_name = "TanhBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.tanh(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * (1 - y * y)
+
+
+class SigmoidFunction(ArrayFunction):
+    """y = 1 / (1 + exp(-x)), computed stably as 0.5 * tanh(0.5 x) + 0.5;  dx = g * y * (1 - y)."""
+    node_name = "SigmoidBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        half = x.dtype.type(0.5)
+        y = np.tanh(x * half)
+        y *= half
+        y += half
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * y * (1 - y)
+
+
+@tensor_method()
+def tanh(input, *, out=None):
+    """Hyperbolic tangent, elementwise."""
+    return _out(TanhFunction.apply(_float_input(input, "tanh")), out)
+
+
+@tensor_method()
+def sigmoid(input, *, out=None):
+    """Logistic sigmoid 1 / (1 + exp(-x)), elementwise."""
+    return _out(SigmoidFunction.apply(_float_input(input, "sigmoid")), out)
 
 
 # ---------------------------------------------------------------------- Python operators
