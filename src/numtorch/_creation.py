@@ -407,7 +407,7 @@ def uniform_(self, a=0.0, b=1.0, *, generator=None):
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
     d = self.dtype
     g = _gen(generator)
-    vals = _random_float(self._data.shape, d, lambda s, t: g.random(s, dtype=t) * t(b - a) + t(a))
+    vals = _random_float(self._data.shape, d, lambda s, t: g.random(s, dtype=t) * t.type(b - a) + t.type(a))
     return overwrite_(self, vals)
 
 
@@ -418,7 +418,7 @@ def normal_(self, mean=0.0, std=1.0, *, generator=None):
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     d = self.dtype
     vals = _random_float(self._data.shape, d,
-                         lambda s, t: (_gen(generator).standard_normal(s, dtype=t) * t(std) + t(mean)))
+                         lambda s, t: (_gen(generator).standard_normal(s, dtype=t) * t.type(std) + t.type(mean)))
     return overwrite_(self, vals)
 
 

@@ -102,6 +102,11 @@ def promote_binary(a, b):
         if b.dtype is not rt:
             b = b.to(rt)
         return a, b
+    # Fast path: a Python number of the tensor's own category never changes its dtype.
+    t, s = (a, b) if ta else (b, a)
+    kind = t._data.dtype.kind if isinstance(t, Tensor) else None
+    if (type(s) is float and kind == "f") or (type(s) is int and kind in ("f", "i", "u")):
+        return a, b
     if not ta:
         a = as_tensor_arg(a)
     if not tb:
@@ -111,6 +116,8 @@ def promote_binary(a, b):
     if ta and tb:
         return promote_binary(a, b)
     t, s = (a, b) if ta else (b, a)
+    if isinstance(s, np.generic):  # NumPy scalars count as Python numbers, as in torch
+        s = s.item()
     rt = result_type(t, s)
     if t.dtype is not rt:
         t = t.to(rt)
