@@ -23,7 +23,7 @@ except ImportError:  # the parity tests are skipped; everything else still runs
     tF = None
 
 __all__ = ["torch", "tF", "nF", "lib", "F", "check_op", "to_torch", "to_nt", "assert_close", "gradcheck",
-           "TOL", "seeded", "dodge_kinks", "check_grads"]
+           "TOL", "seeded", "dodge_kinks", "check_grads", "check_module", "copy_state"]
 
 #: Default tolerances per dtype: (forward atol, forward rtol, grad atol, grad rtol). STYLE.md section 7.
 TOL = {
@@ -179,3 +179,88 @@ def check_op(shapes, torch_fn, our_fn=None, *, dtypes=("float32", "float64"), at
             g_in = [to_nt(a, f) for a, f in zip(arrays, flags)]
             fast = fast_gradcheck if fast_gradcheck is not None else sum(a.size for a in arrays) > 400
             gradcheck(lambda *xs: our_fn(*xs), g_in, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=fast)
+
+
+# ---------------------------------------------------------------------- modules
+def copy_state(torch_module, our_module):
+    """Load torch's state_dict into the numtorch module (through NumPy), strictly."""
+    sd = {k: to_nt(v) for k, v in torch_module.state_dict().items()}
+    our_module.load_state_dict(sd)
+
+
+def _named_grads(module):
+    return {n: p.grad for n, p in module.named_parameters()}
+
+
+def check_module(torch_module, our_module, input_shapes=None, *, inputs=None, dtype="float32", call=None,
+                 atol=None, rtol=None, grad_atol=None, grad_rtol=None, low=-2.0, high=2.0, seed=0,
+                 train_steps=1, check_repr=True, check_eval=True, input_grad=True, int_inputs=None):
+    """Compare a numtorch module with its torch twin, STYLE.md section 7.
+
+    torch's state_dict is copied into ours; then, in training mode, outputs, every input gradient, every
+    parameter gradient and every buffer (after ``train_steps`` forward passes) must match; the same outputs
+    again in eval mode; state_dict keys in order; ``repr``; and our state_dict must load back into torch and
+    give the same outputs there.
+
+    Args:
+        input_shapes: shapes of random float inputs (or give ``inputs`` as NumPy arrays).
+        call: ``call(module, *inputs)`` when the module is not called as ``module(*inputs)``.
+        int_inputs: indices of inputs that are integer (not differentiated).
+    """
+    import copy as _copy
+    fa, fr, ga, gr = TOL[dtype]
+    fa, fr = atol if atol is not None else fa, rtol if rtol is not None else fr
+    ga, gr = grad_atol if grad_atol is not None else ga, grad_rtol if grad_rtol is not None else gr
+    torch_module = torch_module.to(getattr(torch, dtype))
+    our_module = our_module.to(getattr(numtorch, dtype))
+    copy_state(torch_module, our_module)
+    assert list(our_module.state_dict().keys()) == list(torch_module.state_dict().keys()), "state_dict keys"
+    assert [n for n, _ in our_module.named_parameters()] == [n for n, _ in torch_module.named_parameters()]
+    assert [n for n, _ in our_module.named_buffers()] == [n for n, _ in torch_module.named_buffers()]
+    if check_repr:
+        assert repr(our_module) == repr(torch_module).replace("torch.", "numtorch."), "repr"
+    call = call or (lambda m, *xs: m(*xs))
+    rng = np.random.default_rng(seed)
+    if inputs is None:
+        inputs = [rng.uniform(low, high, s).astype(dtype) for s in input_shapes]
+    inputs = [np.asarray(a) for a in inputs]
+    int_inputs = set(int_inputs or ())
+    flags = [input_grad and a.dtype.kind == "f" and i not in int_inputs for i, a in enumerate(inputs)]
+
+    def run(step):
+        t_in = [to_torch(a, f) for a, f in zip(inputs, flags)]
+        n_in = [to_nt(a, f) for a, f in zip(inputs, flags)]
+        torch_module.zero_grad()
+        our_module.zero_grad()
+        t_out = call(torch_module, *t_in)
+        n_out = call(our_module, *n_in)
+        assert_close(n_out, t_out, fa, fr, f"forward (train, step {step}, {dtype})")
+        if any(p.requires_grad for p in torch_module.parameters()) or any(flags):
+            check_grads(n_in, t_in, n_out, t_out, ga, gr, seed=seed + step + 1, what=f"input grad ({dtype})")
+            tg, ng = _named_grads(torch_module), _named_grads(our_module)
+            for name, g in tg.items():
+                if g is None:
+                    assert ng[name] is None or not np.any(_np(ng[name])), f"param grad {name}: torch has none"
+                else:
+                    assert ng[name] is not None, f"param grad {name}: numtorch has none"
+                    assert_close(ng[name], g, ga, gr, f"param grad {name} ({dtype})")
+        for (name, b), (_, tb) in zip(our_module.named_buffers(), torch_module.named_buffers()):
+            assert_close(b, tb, fa, fr, f"buffer {name} after step {step}")
+
+    torch_module.train()
+    our_module.train()
+    for step in range(train_steps):
+        run(step)
+    if check_eval:
+        torch_module.eval()
+        our_module.eval()
+        with torch.no_grad(), numtorch.no_grad():
+            t_out = call(torch_module, *[to_torch(a) for a in inputs])
+            n_out = call(our_module, *[to_nt(a) for a in inputs])
+        assert_close(n_out, t_out, fa, fr, f"forward (eval, {dtype})")
+        # Round trip: our state_dict loads into a fresh torch twin and gives the same outputs there.
+        twin = _copy.deepcopy(torch_module)
+        twin.load_state_dict({k: to_torch(v) for k, v in our_module.state_dict().items()})
+        with torch.no_grad():
+            assert_close(call(twin, *[to_torch(a) for a in inputs]), t_out, fa, fr, "round trip into torch")
+    return our_module

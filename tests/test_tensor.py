@@ -248,7 +248,7 @@ def test_to_and_casts():
     assert x.long().tolist() == torch.tensor([1.7, -2.2]).long().tolist()
     assert x.int().dtype is nt.int32 and x.double().dtype is nt.float64 and x.half().dtype is nt.float16
     assert x.to(nt.zeros(1, dtype=nt.float64)).dtype is nt.float64
-    assert x.type() == "torch.FloatTensor" and x.type(nt.float64).dtype is nt.float64
+    assert x.type() == "numtorch.FloatTensor" and x.type(nt.float64).dtype is nt.float64
     assert x.to("cpu", nt.float64).dtype is nt.float64
 
 

@@ -127,10 +127,10 @@ _TYPE_NAMES = {"torch.FloatTensor": "float32", "torch.DoubleTensor": "float64", 
 
 @tensor_method("type")
 def type_(self, dtype=None, non_blocking=False, **kwargs):
-    """With no argument, the type name (``'torch.FloatTensor'``); otherwise convert to that dtype."""
+    """With no argument, the type name (``'numtorch.FloatTensor'``); otherwise convert to that dtype."""
     if dtype is None:
         inv = {v: k for k, v in _TYPE_NAMES.items()}
-        return inv.get(self.dtype.name, "torch." + self.dtype.name)
+        return inv.get(self.dtype.name, "torch." + self.dtype.name).replace("torch.", "numtorch.")
     if isinstance(dtype, str):
         key = dtype.replace("numtorch.", "torch.")
         if key not in _TYPE_NAMES:
