@@ -13,6 +13,7 @@ from .._dtype import FROM_NUMPY, can_cast, get_default_dtype, result_type
 from .._tensor import Tensor, _from_array, tensor_method
 from ..autograd.function import ArrayFunction, commit_inplace
 from ..autograd.grad_mode import GradMode
+from . import _special
 from ._util import broadcast_error, broadcast_shape, float_input as _float_input, out_arg as _out, promote_binary, \
     torch_type_name, unbroadcast
 
@@ -22,7 +23,7 @@ __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_d
            "abs", "absolute", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "square",
            "reciprocal", "sin", "cos", "tan", "asin", "acos", "atan", "arcsin", "arccos", "arctan", "sinh", "cosh",
            "asinh", "acosh", "atanh", "arcsinh", "arccosh", "arctanh", "sign", "sgn", "floor", "ceil", "round",
-           "trunc", "fix", "frac", "nan_to_num",
+           "trunc", "fix", "frac", "nan_to_num", "erf", "erfc", "erfinv",
            # binary math
            "clamp", "clip", "clamp_min", "clamp_max", "maximum", "minimum", "fmax", "fmin", "where", "masked_fill",
            "remainder", "fmod", "atan2", "arctan2", "lerp", "addcmul", "addcdiv", "hypot", "logaddexp", "xlogy",
@@ -1097,6 +1098,58 @@ class NanToNumFunction(ArrayFunction):
         return g * np.isfinite(x), None, None, None
 
 
+_TWO_OVER_SQRT_PI = 2.0 / _pymath.sqrt(_pymath.pi)
+_SQRT_PI_OVER_TWO = _pymath.sqrt(_pymath.pi) / 2.0
+
+
+class ErfFunction(ArrayFunction):
+    """y = erf(x) = 2/sqrt(pi) * integral_0^x e^(-t^2) dt;  dx = g * 2/sqrt(pi) * e^(-x^2)."""
+    node_name = "ErfBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return _special.erf(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * (np.exp(-(x * x)) * _TWO_OVER_SQRT_PI)
+
+
+class ErfcFunction(ArrayFunction):
+    """y = erfc(x) = 1 - erf(x);  dx = -g * 2/sqrt(pi) * e^(-x^2)."""
+    node_name = "ErfcBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return _special.erfc(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * (np.exp(-(x * x)) * -_TWO_OVER_SQRT_PI)
+
+
+class ErfinvFunction(ArrayFunction):
+    """y = erf^-1(x);  dx = g * sqrt(pi)/2 * e^(y^2)."""
+    node_name = "ErfinvBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            y = _special.erfinv(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        with np.errstate(over="ignore", invalid="ignore"):
+            return g * (np.exp(y * y) * _SQRT_PI_OVER_TWO)
+
+
 @tensor_method("abs", "absolute", "__abs__")
 def abs(input, *, out=None):
     """Absolute value, elementwise: :math:`y = |x|` (integer dtypes are kept)."""
@@ -1245,6 +1298,24 @@ arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, aco
 
 
 @tensor_method()
+def erf(input, *, out=None):
+    """Error function: :math:`y = \\frac{2}{\\sqrt\\pi} \\int_0^x e^{-t^2} dt`."""
+    return _out(ErfFunction.apply(_float_input(input, "erf")), out)
+
+
+@tensor_method()
+def erfc(input, *, out=None):
+    """Complementary error function: :math:`y = 1 - \\mathrm{erf}(x)`, accurate where erf(x) is near 1."""
+    return _out(ErfcFunction.apply(_float_input(input, "erfc")), out)
+
+
+@tensor_method()
+def erfinv(input, *, out=None):
+    """Inverse error function on (-1, 1): :math:`\\mathrm{erf}(y) = x` (+-inf at +-1, nan outside)."""
+    return _out(ErfinvFunction.apply(_float_input(input, "erfinv")), out)
+
+
+@tensor_method()
 def sign(input, *, out=None):
     """:math:`y = \\mathrm{sign}(x) \\in \\{-1, 0, 1\\}` (0 for nan); the dtype is kept."""
     return _out(SignFunction.apply(_check_input(input, "sign")), out)
@@ -1332,7 +1403,7 @@ for _name, _fn in [("abs_", abs), ("absolute_", abs), ("exp_", exp), ("exp2_", e
                    ("asinh_", asinh), ("arcsinh_", asinh), ("acosh_", acosh), ("arccosh_", acosh),
                    ("atanh_", atanh), ("arctanh_", atanh), ("sign_", sign), ("sgn_", sgn), ("floor_", floor),
                    ("ceil_", ceil), ("round_", round), ("trunc_", trunc), ("fix_", trunc), ("frac_", frac),
-                   ("nan_to_num_", nan_to_num)]:
+                   ("nan_to_num_", nan_to_num), ("erf_", erf), ("erfc_", erfc), ("erfinv_", erfinv)]:
     setattr(Tensor, _name, _inplace_unary(_name, _fn))
 
 
