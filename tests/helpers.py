@@ -262,5 +262,7 @@ def check_module(torch_module, our_module, input_shapes=None, *, inputs=None, dt
         twin = _copy.deepcopy(torch_module)
         twin.load_state_dict({k: to_torch(v) for k, v in our_module.state_dict().items()})
         with torch.no_grad():
-            assert_close(call(twin, *[to_torch(a) for a in inputs]), t_out, fa, fr, "round trip into torch")
+            back = call(twin, *[to_torch(a) for a in inputs])
+        back = tuple(to_nt(b) for b in back) if isinstance(back, tuple) else to_nt(back)
+        assert_close(back, t_out, fa, fr, "round trip into torch")
     return our_module

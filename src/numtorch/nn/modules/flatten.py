@@ -48,7 +48,7 @@ class Unflatten(Module):
         super().__init__()
         if isinstance(dim, int):
             if not isinstance(unflattened_size, (tuple, list)):
-                raise TypeError(f"unflattened_size must be tuple of ints, but found type "
+                raise TypeError(f"unflattened_size must be a tuple of ints, but found type "
                                 f"{type(unflattened_size).__name__}")
             for i, s in enumerate(unflattened_size):
                 if not isinstance(s, int):
