@@ -1005,10 +1005,9 @@ class SignFunction(_StepFunction):
     def forward(ctx, x):
         if x.dtype == np.bool_:
             return x.copy()
-        y = np.sign(x)
         if x.dtype.kind == "f":
-            y[np.isnan(y)] = 0
-        return y
+            return np.where(np.isnan(x), x.dtype.type(0), np.sign(x))
+        return np.sign(x)
 
 
 class SgnFunction(SignFunction):
@@ -2183,6 +2182,7 @@ class XlogyFunction(ArrayFunction):
 
     @staticmethod
     def forward(ctx, x, z):
+        z = _as_array(z, x.dtype)  # a number operand computes in the tensor's dtype
         ctx.save_for_backward(x, z)
         with np.errstate(divide="ignore", invalid="ignore"):
             try:
