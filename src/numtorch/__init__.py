@@ -17,6 +17,7 @@ from .random import Generator, default_generator, get_rng_state, initial_seed, m
 from ._creation import *  # noqa: F401,F403
 from . import ops
 from . import nn
+from . import optim
 from .ops.convert import *  # noqa: F401,F403
 from .ops.math import *  # noqa: F401,F403
 from .ops.reduce import *  # noqa: F401,F403
