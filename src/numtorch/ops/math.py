@@ -620,7 +620,7 @@ def _check_input(x, op):
 
 
 class AbsFunction(ArrayFunction):
-    """y = |x|;  dx = g * sign(x)  (0 at x = 0)."""
+    """y = |x|;  dx = g * sign(x)  (0 at x = 0 and at nan, as torch's sgn)."""
     node_name = "AbsBackward0"
 
     @staticmethod
@@ -631,7 +631,8 @@ class AbsFunction(ArrayFunction):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g * np.sign(x)
+        sign = np.sign(x) if x.dtype.kind != "f" else np.where(np.isnan(x), x.dtype.type(0), np.sign(x))
+        return g * sign
 
 
 class ExpFunction(ArrayFunction):

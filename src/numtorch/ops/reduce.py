@@ -91,6 +91,8 @@ def _single_dim(input, dim, op):
 def _check_nonempty(input, op, axis=None):
     if axis is None:
         if input._data.size == 0:
+            if op in ("argmax", "argmin"):
+                raise IndexError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0.")
             raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
                                f"reduction dim with the 'dim' argument.")
     elif input._data.ndim and input._data.shape[axis] == 0:
@@ -188,7 +190,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
 
 
 class NansumFunction(ArrayFunction):
-    """out = sum of x over ``axes`` with nan counted as 0;  dx = g where x is not nan, else 0."""
+    """out = sum of x over ``axes`` with nan counted as 0;  dx = g * (x is not nan)."""
     node_name = "NansumBackward0"
 
     @staticmethod
@@ -201,12 +203,11 @@ class NansumFunction(ArrayFunction):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         axes, keepdim = ctx.meta
-        gx = np.where(np.isnan(x), x.dtype.type(0), _keep(g, axes, keepdim).astype(x.dtype, copy=False))
-        return gx, None, None, None
+        return _keep(g, axes, keepdim).astype(x.dtype, copy=False) * ~np.isnan(x), None, None, None
 
 
 class NanmeanFunction(ArrayFunction):
-    """out = (sum of the non-nan x over ``axes``) / (their count);  dx = g / count where x is not nan."""
+    """out = (sum of the non-nan x over ``axes``) / (their count);  dx = g / count * (x is not nan)."""
     node_name = "DivBackward0"  # torch composes nanmean as nansum(x) / count
 
     @staticmethod
@@ -226,7 +227,7 @@ class NanmeanFunction(ArrayFunction):
         axes, keepdim = ctx.meta
         with np.errstate(invalid="ignore", divide="ignore"):
             share = _keep(g, axes, keepdim) / ctx.count
-        return np.where(np.isnan(x), x.dtype.type(0), share), None, None
+            return share * ~np.isnan(x), None, None
 
 
 @tensor_method()
@@ -410,19 +411,26 @@ def _tie_mask(x, yk):
     return x == yk
 
 
-def _even_split(g, x, yk, axes, keepdim):
-    """The gradient of a max/min-like value split evenly among the tied elements that attain it."""
-    mask = _tie_mask(x, yk)
+def _even_split(g, x, yk, axes, keepdim, nan_ties=True):
+    """The gradient of a max/min-like value split evenly among the tied elements that attain it.
+
+    With ``nan_ties`` (``max()``, ``min()``, ``median()``) a nan result is attained by the nan elements; without
+    it (``amax``, ``amin``, ``aminmax``) nothing equals a nan result and, as in torch, the slice gets nan.
+    """
+    mask = _tie_mask(x, yk) if nan_ties else x == yk
     count = mask.sum(axis=axes, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = _keep(g, axes, keepdim) / count.astype(g.dtype)
-    return np.where(mask, share, g.dtype.type(0))
+        if nan_ties:
+            return np.where(mask, share, g.dtype.type(0))
+        return share * mask
 
 
 class AmaxFunction(ArrayFunction):
     """y = max of x over ``axes``;  dx = g / (number of ties) at every element equal to y."""
     node_name = "AmaxBackward0"
     reduce = staticmethod(np.max)
+    nan_ties = False
 
     @classmethod
     def forward(cls, ctx, x, axes, keepdim):
@@ -435,7 +443,7 @@ class AmaxFunction(ArrayFunction):
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         axes, keepdim = ctx.meta
-        return _even_split(g, x, _keep(y, axes, keepdim), axes, keepdim), None, None
+        return _even_split(g, x, _keep(y, axes, keepdim), axes, keepdim, ctx.nan_ties), None, None
 
 
 class AminFunction(AmaxFunction):
@@ -445,13 +453,15 @@ class AminFunction(AmaxFunction):
 
 
 class MaxAllFunction(AmaxFunction):
-    """y = max of all of x;  dx = g / (number of ties) at every maximal element."""
+    """y = max of all of x;  dx = g / (number of ties) at every maximal element (the nans if y is nan)."""
     node_name = "MaxBackward1"
+    nan_ties = True
 
 
 class MinAllFunction(AminFunction):
-    """y = min of all of x;  dx = g / (number of ties) at every minimal element."""
+    """y = min of all of x;  dx = g / (number of ties) at every minimal element (the nans if y is nan)."""
     node_name = "MinBackward1"
+    nan_ties = True
 
 
 class MaxDimFunction(ArrayFunction):
@@ -465,9 +475,9 @@ class MaxDimFunction(ArrayFunction):
         idx = idx.astype(np.int64, copy=False)
         values = np.take_along_axis(x, idx, axis) if x.ndim else x.copy()
         ctx.meta = (x.shape, axis, keepdim)
-        ctx.save_for_backward(idx)
         if not keepdim and x.ndim:
             values, idx = np.squeeze(values, axis), np.squeeze(idx, axis)
+        ctx.save_for_backward(idx)
         return values, idx
 
     @staticmethod
@@ -565,8 +575,8 @@ class AminmaxFunction(ArrayFunction):
     def backward(ctx, glo, ghi):
         x, lo, hi = ctx.saved_tensors
         axes, keepdim = ctx.meta
-        return (_even_split(glo, x, _keep(lo, axes, keepdim), axes, keepdim)
-                + _even_split(ghi, x, _keep(hi, axes, keepdim), axes, keepdim)), None, None
+        return (_even_split(glo, x, _keep(lo, axes, keepdim), axes, keepdim, False)
+                + _even_split(ghi, x, _keep(hi, axes, keepdim), axes, keepdim, False)), None, None
 
 
 def aminmax(input, *, dim=None, keepdim=False, out=None):
@@ -801,6 +811,11 @@ def cumprod(input, dim, *, dtype=None, out=None):
 
 
 # ---------------------------------------------------------------------- norms
+def _sgn(x):
+    """sign(x) with 0 for nan, as torch's ``sgn``."""
+    return np.where(np.isnan(x), x.dtype.type(0), np.sign(x))
+
+
 class VectorNormFunction(ArrayFunction):
     """n = (sum |x|^p)^(1/p) over ``axes`` (p = inf: max |x|, -inf: min |x|, 0: number of nonzeros).
 
@@ -841,20 +856,20 @@ class VectorNormFunction(ArrayFunction):
             if p == 0:
                 return np.zeros_like(x), None, None, None
             if p == 1:
-                return gk * np.sign(x), None, None, None
+                return gk * _sgn(x), None, None, None
             if p in (float("inf"), float("-inf")):
                 a = np.abs(x)
                 mask = (a == nk) | np.isnan(a)
                 count = mask.sum(axis=axes, keepdims=True).astype(x.dtype)
-                return np.sign(x) * np.where(mask, gk / count, dt(0)), None, None, None
+                return _sgn(x) * np.where(mask, gk / count, dt(0)), None, None, None
             if p == 2:
                 return np.where(nk == 0, dt(0), gk / nk) * x, None, None, None
             a = np.abs(x)
             if p < 1:
-                scaled = np.sign(x) * np.where(x == 0, dt(0), a ** dt(p - 1))
+                scaled = _sgn(x) * np.where(x == 0, dt(0), a ** dt(p - 1))
                 return scaled * gk * nk ** dt(1 - p), None, None, None
             if p < 2:
-                scaled = np.sign(x) * a ** dt(p - 1)
+                scaled = _sgn(x) * a ** dt(p - 1)
             else:
                 scaled = x * a ** dt(p - 2)
             return scaled * np.where(nk == 0, dt(0), gk / nk ** dt(p - 1)), None, None, None
@@ -1024,6 +1039,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
 class MedianAllFunction(AmaxFunction):
     """y = the lower median of all of x (nan if any is nan);  dx = g / (number of ties) at every element == y."""
     node_name = "MedianBackward0"
+    nan_ties = True
 
     @staticmethod
     def reduce(x, axis=None, keepdims=False):
@@ -1065,8 +1081,8 @@ class MedianDimFunction(MaxDimFunction):
         if x.dtype.kind == "f":
             nans = np.isnan(x)
             count = n - nans.sum(axis=axis, keepdims=True)
-            if cls.skip_nan:
-                pos = np.maximum(count - 1, 0) // 2
+            if cls.skip_nan:  # an all-nan slice gives nan from the middle, as torch
+                pos = np.where(count == 0, (n - 1) // 2, np.maximum(count - 1, 0) // 2)
             else:
                 pos = np.where(count < n, 0, (n - 1) // 2)
         else:
