@@ -285,6 +285,8 @@ def test_logsumexp_extremes_and_dtypes():
     n, t = both(np.array([[1, 2], [3, 4]]))
     assert_close(n.logsumexp(0), t.logsumexp(0), 1e-6, 1e-6)
     same_error(lambda lb, x: lb.logsumexp(x), (n, t))
+    msgs = same_error(lambda lb, x: x.logsumexp(dim=None), (n, t))
+    assert msgs[0] == msgs[1]
 
 
 @pytest.mark.parametrize("arr", [
@@ -360,6 +362,8 @@ def test_norm_dtype_and_errors():
     msgs = same_error(lambda lb, x: x.norm(), (n, t))
     assert msgs[0].replace("torch", "") == msgs[1].replace("numtorch", "")
     msgs = same_error(lambda lb, x: x.norm(p="abc"), both(np.ones((2, 2))))
+    assert msgs[0] == msgs[1]
+    msgs = same_error(lambda lb, x: x.norm("fro", dim=(0, 1, 2)), both(np.ones((2, 2, 2))))
     assert msgs[0] == msgs[1]
     with pytest.raises(NotImplementedError):
         to_nt(np.ones((2, 2))).norm(p="nuc")
@@ -463,6 +467,7 @@ def test_median_ties_nan_and_errors():
     msgs = same_error(lambda lb, x: x.median(), both(np.array([True, False])))
     assert msgs[0] == msgs[1]
     same_error(lambda lb, x: x.median((0, 1)), both(np.ones((2, 2))))
+    same_error(lambda lb, x: x.median(keepdim=True), both(np.ones((2, 2))))
 
 
 @pytest.mark.parametrize("dim,keepdim", [(-1, False), (0, True), (1, False)])

@@ -656,10 +656,9 @@ def logsumexp(input, dim, keepdim=False, *, out=None):
     check_tensor(input, "logsumexp")
     if input._data.dtype.kind in "iub":
         input = input.to(get_default_dtype())
-    if isinstance(dim, (tuple, list)) and len(dim) == 0:
-        axes = tuple(range(input._data.ndim))
-    else:
-        axes = _axes(input, dim, "logsumexp")
+    if dim is None:
+        raise TypeError("logsumexp(): argument 'dim' must be tuple of ints, not NoneType")
+    axes = _axes(input, dim, "logsumexp")
     return _out(LogsumexpFunction.apply(input, axes, bool(keepdim)), out)
 
 
@@ -668,29 +667,37 @@ def _exclusive_products(x, axis):
 
     The product of the elements before i times the product of the elements after i.
     """
-    n = x.shape[axis]
-    ones = np.ones_like(np.take(x, [0], axis=axis)) if n else x
-    before = np.cumprod(np.concatenate([ones, np.take(x, range(n - 1), axis=axis)], axis=axis), axis=axis)
-    rev = np.flip(x, axis)
-    after = np.flip(np.cumprod(np.concatenate([ones, np.take(rev, range(n - 1), axis=axis)], axis=axis),
-                               axis=axis), axis)
-    return before * after
+    xs, back = _along(x, axis)
+    before = np.ones_like(xs)
+    np.cumprod(xs[..., :-1], axis=-1, out=before[..., 1:])
+    after = np.ones_like(xs)
+    after[..., :-1] = np.flip(np.cumprod(np.flip(xs[..., 1:], -1), axis=-1), -1)
+    return back(before * after)
+
+
+def _prod_grad(gk, yk, x, axis):
+    """g * prod_{j != i} x_j: g * y / x when the slice has no zero (torch's shortcut), else exclusive products."""
+    if not (x == 0).any():
+        with np.errstate(over="ignore", invalid="ignore"):
+            return (gk * (yk / x)).astype(x.dtype, copy=False)
+    return (gk * _exclusive_products(x, axis)).astype(x.dtype, copy=False)
 
 
 class ProdFunction(ArrayFunction):
-    """y = prod of all x;  dx_i = g * prod_{j != i} x_j (exact with one or several zeros)."""
+    """y = prod of all x;  dx_i = g * prod_{j != i} x_j (= g y / x_i without zeros; exact with one or several)."""
     node_name = "ProdBackward0"
 
     @staticmethod
     def forward(ctx, x, np_dtype):
-        ctx.save_for_backward(x)
-        return np.prod(x, dtype=np_dtype)
+        y = np.asarray(np.prod(x, dtype=np_dtype))
+        ctx.save_for_backward(x, y)
+        return y
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        others = _exclusive_products(x.reshape(-1), 0).reshape(x.shape)
-        return (g * others).astype(x.dtype, copy=False), None
+        x, y = ctx.saved_tensors
+        flat = x.reshape(-1)
+        return _prod_grad(g, y, flat, 0).reshape(x.shape), None
 
 
 class ProdDimFunction(ArrayFunction):
@@ -699,20 +706,21 @@ class ProdDimFunction(ArrayFunction):
 
     @staticmethod
     def forward(ctx, x, axis, keepdim, np_dtype):
-        ctx.save_for_backward(x)
         ctx.meta = (axis, keepdim)
         if x.ndim == 0:
-            return x.astype(np_dtype or x.dtype, copy=True)
-        return np.prod(x, axis=axis, keepdims=keepdim, dtype=np_dtype)
+            y = x.astype(np_dtype or x.dtype, copy=True)
+        else:
+            y = np.prod(x, axis=axis, keepdims=keepdim, dtype=np_dtype)
+        ctx.save_for_backward(x, y)
+        return y
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
+        x, y = ctx.saved_tensors
         axis, keepdim = ctx.meta
         if x.ndim == 0:
             return g.astype(x.dtype, copy=True), None, None, None
-        gk = _keep(g, (axis,), keepdim)
-        return (gk * _exclusive_products(x, axis)).astype(x.dtype, copy=False), None, None, None
+        return _prod_grad(_keep(g, (axis,), keepdim), _keep(y, (axis,), keepdim), x, axis), None, None, None
 
 
 @tensor_method()
@@ -894,6 +902,8 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
                                       "computes vector norms")
         if p != "fro":
             raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
+        if isinstance(dim, (tuple, list)) and len(dim) > 2:
+            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dim))}")
         p = 2
     elif p is None:
         p = 2
@@ -980,6 +990,16 @@ class TopkFunction(SortFunction):
         if x.ndim == 0:
             idx = np.zeros((), np.int64)
             values = x.copy()
+        elif 0 < 2 * k < x.shape[axis]:
+            # Partition first (linear time), then sort only the k candidates, taken in index order so that the
+            # stable sort orders equal values by position.
+            n = x.shape[axis]
+            part = np.argpartition(x, n - k if largest else k - 1, axis=axis)
+            cand = np.take(part, np.arange(n - k, n) if largest else np.arange(k), axis=axis)
+            cand.sort(axis=axis)
+            order = _sort_indices(np.take_along_axis(x, cand, axis), axis, largest)
+            idx = np.take_along_axis(cand, order, axis).astype(np.int64, copy=False)
+            values = np.take_along_axis(x, idx, axis)
         else:
             idx = _sort_indices(x, axis, largest)
             idx = np.take(idx, np.arange(k), axis=axis).astype(np.int64, copy=False)
@@ -1046,7 +1066,8 @@ class MedianAllFunction(AmaxFunction):
         flat = x.reshape(-1)
         if flat.dtype.kind == "f" and np.isnan(flat).any():
             return np.asarray(np.nan, dtype=x.dtype)
-        return np.asarray(np.sort(flat)[(flat.size - 1) // 2])
+        r = (flat.size - 1) // 2
+        return np.asarray(np.partition(flat, r)[r])
 
 
 class NanmedianAllFunction(MedianAllFunction):
@@ -1060,7 +1081,21 @@ class NanmedianAllFunction(MedianAllFunction):
             flat = flat[~np.isnan(flat)]
         if flat.size == 0:
             return np.asarray(np.nan, dtype=x.dtype)
-        return np.asarray(np.sort(flat)[(flat.size - 1) // 2])
+        r = (flat.size - 1) // 2
+        return np.asarray(np.partition(flat, r)[r])
+
+
+def _stable_rank_position(x, v, r, axis):
+    """The index of the element of rank ``r`` in a stable sort along ``axis``, given its value ``v`` (keepdims).
+
+    It is the (r - #{x < v})-th occurrence of v in index order; without ties, simply the first one.
+    """
+    eq = x == v
+    occurrence = r - (x < v).sum(axis=axis, keepdims=True)
+    if not occurrence.any():
+        return np.argmax(eq, axis=axis, keepdims=True)
+    cum = np.cumsum(eq, axis=axis)
+    return np.argmax(eq & (cum == occurrence + 1), axis=axis, keepdims=True)
 
 
 class MedianDimFunction(MaxDimFunction):
@@ -1076,8 +1111,18 @@ class MedianDimFunction(MaxDimFunction):
             idx = np.zeros((), np.int64)
             ctx.save_for_backward(idx)
             return x.copy(), idx
-        order = np.argsort(x, axis=axis, kind="stable")
         n = x.shape[axis]
+        if x.dtype.kind != "f" or not np.isnan(x).any():
+            # No nan: partition for the median value (linear time), then locate its stable-sort position.
+            r = (n - 1) // 2
+            v = np.take(np.partition(x, r, axis=axis), [r], axis=axis)
+            idx = _stable_rank_position(x, v, r, axis).astype(np.int64)
+            values = np.take_along_axis(x, idx, axis)
+            if not keepdim:
+                values, idx = np.squeeze(values, axis), np.squeeze(idx, axis)
+            ctx.save_for_backward(idx)
+            return values, idx
+        order = np.argsort(x, axis=axis, kind="stable")
         if x.dtype.kind == "f":
             nans = np.isnan(x)
             count = n - nans.sum(axis=axis, keepdims=True)
@@ -1110,6 +1155,8 @@ def _median(input, dim, keepdim, op, all_fn, dim_fn):
     if input._data.dtype == np.bool_:
         raise NotImplementedError(f"\"{op}_cpu\" not implemented for 'Bool'")
     if dim is None:
+        if keepdim:
+            raise TypeError(f"{op}() missing 1 required positional arguments: \"dim\"")
         if input._data.size == 0:
             return _from_array(np.asarray(np.nan, dtype=input._data.dtype))
         return all_fn.apply(input, tuple(range(input._data.ndim)), False)
