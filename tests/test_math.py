@@ -307,6 +307,12 @@ def test_where_scalars_and_promotion():
     check_op([(3,)], lambda a: lib(a).where(lib(a).tensor([True, False, True]), a, 0.0))
 
 
+def test_where_condition_only():
+    arr = np.array([[True, False, True], [False, False, True]])
+    n, t = both(arr)
+    assert_close(tuple(numtorch.where(n)), tuple(torch.where(t)), 0, 0)
+
+
 def test_where_errors():
     nx, tx = both(np.ones(3))
     msgs = same_error(lambda lb, c, x: lb.where(c, x, x), (nx, tx), (nx, tx))

@@ -477,7 +477,8 @@ def _check_matmul(a, b, op):
 
 @tensor_method()
 def matmul(input, other, *, out=None):
-    """Matrix product with torch's rules for 1-D, 2-D and batched (broadcast) operands."""
+    """Matrix product :math:`y_{ij} = \\sum_k a_{ik} b_{kj}`, with torch's rules for 1-D, 2-D and batched
+    (broadcast) operands."""
     _check_matmul(input, other, "matmul")
     sa, sb = input._data.shape, other._data.shape
     if len(sa) == 1 and len(sb) == 1:
@@ -510,7 +511,7 @@ def matmul(input, other, *, out=None):
 
 @tensor_method()
 def mm(input, mat2, *, out=None):
-    """Product of two 2-D matrices."""
+    """Product of two 2-D matrices: :math:`y_{ij} = \\sum_k a_{ik} b_{kj}`."""
     _check_matmul(input, mat2, "mm")
     if input._data.ndim != 2:
         raise RuntimeError(f"self must be a matrix")
@@ -521,7 +522,7 @@ def mm(input, mat2, *, out=None):
 
 @tensor_method()
 def bmm(input, mat2, *, out=None):
-    """Batched product of (b, n, m) and (b, m, p) tensors."""
+    """Batched product of (b, n, m) and (b, m, p) tensors: :math:`y_{bij} = \\sum_k a_{bik} c_{bkj}`."""
     _check_matmul(input, mat2, "bmm")
     if input._data.ndim != 3:
         raise RuntimeError(f"batch1 must be a 3D tensor")
@@ -536,7 +537,7 @@ def bmm(input, mat2, *, out=None):
 
 @tensor_method()
 def mv(input, vec, *, out=None):
-    """Matrix-vector product."""
+    """Matrix-vector product: :math:`y_i = \\sum_k a_{ik} v_k`."""
     _check_matmul(input, vec, "mv")
     if input._data.ndim != 2 or vec._data.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input._data.ndim}, {vec._data.ndim}")
@@ -545,7 +546,7 @@ def mv(input, vec, *, out=None):
 
 @tensor_method()
 def dot(input, tensor, *, out=None):
-    """Inner product of two 1-D tensors."""
+    """Inner product of two 1-D tensors: :math:`y = \\sum_k a_k b_k`."""
     _check_matmul(input, tensor, "dot")
     if input._data.ndim != 1 or tensor._data.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and {tensor._data.ndim}D tensors")
@@ -590,13 +591,13 @@ class SigmoidFunction(ArrayFunction):
 
 @tensor_method()
 def tanh(input, *, out=None):
-    """Hyperbolic tangent, elementwise."""
+    """Hyperbolic tangent, elementwise: :math:`y = (e^x - e^{-x}) / (e^x + e^{-x})`."""
     return _out(TanhFunction.apply(_float_input(input, "tanh")), out)
 
 
 @tensor_method()
 def sigmoid(input, *, out=None):
-    """Logistic sigmoid 1 / (1 + exp(-x)), elementwise."""
+    """Logistic sigmoid, elementwise: :math:`y = 1 / (1 + e^{-x})`."""
     return _out(SigmoidFunction.apply(_float_input(input, "sigmoid")), out)
 
 
@@ -2330,7 +2331,7 @@ not_equal, less, less_equal, greater, greater_equal = ne, lt, le, gt, ge
 
 @tensor_method()
 def equal(input, other):
-    """True when both tensors have the same shape and the same values (compared in their common dtype)."""
+    """True when both tensors have the same shape and :math:`a_i = b_i` for every i (in their common dtype)."""
     _check_input(input, "equal")
     _check_other(other, "equal")
     if input._data.shape != other._data.shape:
@@ -2368,7 +2369,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 @tensor_method()
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    """True when :func:`isclose` holds everywhere."""
+    """True when :math:`|a_i - b_i| \\le \\text{atol} + \\text{rtol} \\cdot |b_i|` for every i (see :func:`isclose`)."""
     return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
 
 
@@ -2382,37 +2383,37 @@ def _float_test(input, op, fn, otherwise):
 
 @tensor_method()
 def isnan(input):
-    """Elementwise test for nan, as a bool tensor."""
+    """Elementwise test for nan, :math:`y = (x \\ne x)`, as a bool tensor."""
     return _float_test(input, "isnan", np.isnan, False)
 
 
 @tensor_method()
 def isinf(input):
-    """Elementwise test for +inf or -inf, as a bool tensor."""
+    """Elementwise test :math:`y = (|x| = \\infty)`, as a bool tensor."""
     return _float_test(input, "isinf", np.isinf, False)
 
 
 @tensor_method()
 def isposinf(input, *, out=None):
-    """Elementwise test for +inf, as a bool tensor."""
+    """Elementwise test :math:`y = (x = +\\infty)`, as a bool tensor."""
     return _out(_float_test(input, "isposinf", np.isposinf, False), out)
 
 
 @tensor_method()
 def isneginf(input, *, out=None):
-    """Elementwise test for -inf, as a bool tensor."""
+    """Elementwise test :math:`y = (x = -\\infty)`, as a bool tensor."""
     return _out(_float_test(input, "isneginf", np.isneginf, False), out)
 
 
 @tensor_method()
 def isfinite(input):
-    """Elementwise test for a finite value (not nan, not infinite), as a bool tensor."""
+    """Elementwise test :math:`y = (|x| < \\infty)` (false for nan), as a bool tensor."""
     return _float_test(input, "isfinite", np.isfinite, True)
 
 
 @tensor_method()
 def isreal(input):
-    """True everywhere for real tensors (numtorch tensors are real)."""
+    """Elementwise test :math:`y = (\\mathrm{Im}\\, x = 0)`: true everywhere, numtorch tensors being real."""
     return _float_test(input, "isreal", lambda a: np.ones(a.shape, dtype=bool), True)
 
 

@@ -21,7 +21,7 @@ from ._util import check_tensor, out_arg as _out, torch_type_name, wrap_dim, wra
 
 __all__ = ["sum", "mean", "nansum", "nanmean", "var", "std", "var_mean", "std_mean", "max", "min", "amax", "amin",
            "argmax", "argmin", "aminmax", "logsumexp", "prod", "cumsum", "cumprod", "norm", "any", "all",
-           "count_nonzero", "sort", "argsort", "msort", "topk", "median", "nanmedian", "mode"]
+           "count_nonzero", "sort", "argsort", "msort", "topk", "median", "nanmedian", "mode", "return_types"]
 
 _ndarray = np.ndarray
 
@@ -392,13 +392,13 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=N
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
-    """``(var(input, ...), mean(input, ...))`` computed together; see :func:`var`."""
+    """:math:`(\\sigma^2, \\bar x)`: ``(var(input, ...), mean(input, ...))`` computed together; see :func:`var`."""
     axes, c, reduce_all = _var_args(input, dim, unbiased, keepdim, correction, "var_mean")
     return VarMeanFunction.apply(input, axes, c, keepdim, reduce_all)
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
-    """``(std(input, ...), mean(input, ...))`` computed together; see :func:`std`."""
+    """:math:`(\\sigma, \\bar x)`: ``(std(input, ...), mean(input, ...))`` computed together; see :func:`std`."""
     axes, c, reduce_all = _var_args(input, dim, unbiased, keepdim, correction, "std_mean")
     return StdMeanFunction.apply(input, axes, c, keepdim, reduce_all)
 
@@ -580,7 +580,8 @@ class AminmaxFunction(ArrayFunction):
 
 
 def aminmax(input, *, dim=None, keepdim=False, out=None):
-    """``(min, max)`` over ``dim`` (one dimension, or all of them by default), as a named tuple."""
+    """:math:`(\\min_i x_i, \\max_i x_i)` over ``dim`` (one dimension, or all of them by default), as a named
+    tuple; each gradient is split evenly among its ties."""
     check_tensor(input, "aminmax")
     if dim is None:
         _check_nonempty(input, "aminmax")
@@ -1017,8 +1018,9 @@ class TopkFunction(SortFunction):
 
 @tensor_method()
 def sort(input, dim=-1, descending=False, stable=False, *, out=None):
-    """Sort along ``dim``, returning ``(values, indices)``; equal elements keep their order (always stable
-    here); nan counts as the largest value."""
+    """Sort along ``dim``: ``(values, indices)`` with :math:`\\text{values}_i = x_{\\text{indices}_i}` in
+    ascending (or descending) order; equal elements keep their order (always stable here); nan counts as the
+    largest value. The gradient flows back through the permutation."""
     check_tensor(input, "sort")
     if isinstance(dim, bool):
         dim, descending = -1, dim
@@ -1029,7 +1031,8 @@ def sort(input, dim=-1, descending=False, stable=False, *, out=None):
 
 @tensor_method()
 def argsort(input, dim=-1, descending=False, stable=False):
-    """The permutation that sorts ``input`` along ``dim`` (stable), as int64 indices."""
+    """The permutation :math:`\\pi` with :math:`x_{\\pi_0} \\le x_{\\pi_1} \\le \\dots` along ``dim`` (stable),
+    as int64 indices."""
     return sort(input, dim, descending, stable).indices
 
 
@@ -1175,7 +1178,7 @@ def median(input, dim=None, keepdim=False, *, out=None):
 
 @tensor_method()
 def nanmedian(input, dim=None, keepdim=False, *, out=None):
-    """:func:`median` ignoring nan values (nan only when every value is nan)."""
+    """The lower median :math:`x_{((M-1)/2)}` of the M non-nan values (nan only when every value is nan)."""
     return _median(input, dim, keepdim, "nanmedian", NanmedianAllFunction, NanmedianDimFunction)
 
 
@@ -1212,7 +1215,8 @@ class ModeFunction(MaxDimFunction):
 
 @tensor_method()
 def mode(input, dim=-1, keepdim=False, *, out=None):
-    """The most frequent value along ``dim`` and its (last) index, as ``(values, indices)``."""
+    """The most frequent value :math:`\\arg\\max_v \\#\\{i: x_i = v\\}` along ``dim`` (the smallest such v) and an
+    index where it occurs, as ``(values, indices)``; the gradient goes to that index."""
     check_tensor(input, "mode")
     axis = wrap_dim(dim, input._data.ndim, "mode")
     _check_nonempty(input, "mode", axis)
