@@ -761,3 +761,32 @@ def test_float32_stays_float32():
     sum(o.sum() for o in outs).backward()
     assert x.grad.dtype == numtorch.float32 and y.grad.dtype == numtorch.float32
     assert math.isfinite(float(x.grad.sum()))
+
+
+def test_inplace_after_use_is_detected():
+    # exp saves its output and sin its input: changing either in place must make backward raise, as in torch
+    for make in [lambda x: x.exp(), lambda x: x * 1]:
+        for lb in (numtorch, torch):
+            x = lb.tensor([0.5, 1.0], requires_grad=True)
+            y = make(x)
+            z = y.exp() * y.sin()
+            y.sin_()
+            with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+                z.sum().backward()
+
+
+def test_out_arguments():
+    for name, args in [("exp", ()), ("clamp", (0.2, 0.6)), ("maximum", None), ("atan2", None)]:
+        arr = np.array([0.1, 0.5, 0.9])
+        (n, t) = both(arr)
+        extra = (n,) if args is None else args
+        extra_t = (t,) if args is None else args
+        o_n, o_t = numtorch.zeros(3, dtype=numtorch.float64), torch.zeros(3, dtype=torch.float64)
+        r = getattr(numtorch, name)(n, *extra, out=o_n)
+        getattr(torch, name)(t, *extra_t, out=o_t)
+        assert r is o_n
+        assert_close(o_n, o_t, 1e-12, 1e-12)
+    o_n, o_t = numtorch.zeros(3, dtype=numtorch.bool), torch.zeros(3, dtype=torch.bool)
+    numtorch.lt(to_nt(np.array([0.1, 0.5, 0.9])), 0.5, out=o_n)
+    torch.lt(to_torch(np.array([0.1, 0.5, 0.9])), 0.5, out=o_t)
+    assert_close(o_n, o_t, 0, 0)
