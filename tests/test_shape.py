@@ -499,6 +499,7 @@ ERRORS = [
     lambda L, x: x.movedim((0, 0), (1, 2)),
     lambda L, x: x.movedim((0, 1), (1, 1)),
     lambda L, x: x.expand(2, 4, 4),
+    lambda L, x: x.expand(3, 4, 5),
     lambda L, x: x.expand(-1, 2, 3, 4),
     lambda L, x: x.expand(2, -2, 4),
     lambda L, x: x.broadcast_to((2, 5, 4)),

@@ -522,7 +522,8 @@ def _expand_shape(input, sizes):
                            f"sizes provided ({n}) must be greater or equal to the number of dimensions in the tensor "
                            f"({nd})")
     out = []
-    for i, s in enumerate(sizes):
+    for i in range(n - 1, -1, -1):  # torch checks from the last dimension backwards
+        s = sizes[i]
         j = i - (n - nd)
         if j < 0:
             if s == -1:
@@ -539,7 +540,7 @@ def _expand_shape(input, sizes):
                                    f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
                                    f"{list(shape)}")
         out.append(s)
-    return tuple(out)
+    return tuple(out[::-1])
 
 
 @tensor_method()
