@@ -3,7 +3,7 @@ import numpy as np
 
 from .._tensor import Tensor, _from_array
 from .optimizer import (Optimizer, _check_capturable, _check_fused_flags, _check_fused_param, _check_one_element,
-                        _lerp_, _num, _real, _use_grad_for_differentiable, _zero_step)
+                        _lerp_, _num, _pow, _rdiv, _real, _use_grad_for_differentiable, _zero_step)
 
 __all__ = ["Adam"]
 
@@ -159,10 +159,10 @@ def _adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, beta
     sq *= g
     exp_avg_sq += sq
 
-    bias_correction1 = 1 - beta1 ** step
-    bias_correction2 = 1 - beta2 ** step
-    step_size = lr / bias_correction1
-    bias_correction2_sqrt = bias_correction2 ** 0.5
+    bias_correction1 = 1 - _pow(beta1, step)
+    bias_correction2 = 1 - _pow(beta2, step)
+    step_size = _rdiv(lr, bias_correction1)
+    bias_correction2_sqrt = _pow(bias_correction2, 0.5)
     if amsgrad:
         np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
         second = max_exp_avg_sq

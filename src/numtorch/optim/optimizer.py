@@ -154,8 +154,45 @@ def _num(x):
     """A hyperparameter ready for scalar arithmetic: a float stays a float, a 1-element tensor becomes a 0-d
     array of its own dtype (so ``lr / bias_correction`` is computed in that dtype, as torch does)."""
     if isinstance(x, Tensor):
-        return x._data.reshape(())
+        return x._data.reshape(()) if x._data.size == 1 else x
     return x
+
+
+_np_scalar = (np.ndarray, np.generic)     # a hyperparameter that came from a tensor (see _num)
+
+
+def _pow(base, exp):
+    """``base ** exp`` as torch evaluates it: Python's pow for a float, and for a tensor hyperparameter (a 0-d
+    array) torch's CPU pow kernel, which squares/cubes by multiplication, takes square roots and reciprocals
+    for 0.5/-0.5/-1, and otherwise calls the double-precision pow and rounds to the tensor's dtype."""
+    if not isinstance(base, _np_scalar):
+        return base ** exp
+    b = base.dtype.type(base)
+    one = base.dtype.type(1)
+    if exp == 0:
+        return one
+    if exp == 1:
+        return b
+    if exp == 2:
+        return b * b
+    if exp == 3:
+        return b * b * b
+    if exp == -2:
+        return one / (b * b)
+    if exp == 0.5:
+        return np.sqrt(b)
+    if exp == -0.5:
+        return one / np.sqrt(b)
+    if exp == -1:
+        return one / b
+    return base.dtype.type(float(b) ** float(exp))
+
+
+def _rdiv(num, den):
+    """``num / den`` as torch evaluates it: a float divided by a tensor is ``reciprocal(tensor) * float``."""
+    if isinstance(den, _np_scalar) and not isinstance(num, _np_scalar):
+        return (1 / den) * num
+    return num / den
 
 
 def _check_one_element(value, what):
