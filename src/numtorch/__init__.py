@@ -18,6 +18,7 @@ from ._creation import *  # noqa: F401,F403
 from . import ops
 from . import nn
 from . import optim
+from .serialization import save, load
 from .ops.convert import *  # noqa: F401,F403
 from .ops.math import *  # noqa: F401,F403
 from .ops.reduce import *  # noqa: F401,F403
