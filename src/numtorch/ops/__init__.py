@@ -6,4 +6,4 @@ Families: ``convert`` (to/clone/copy_), ``math`` (elementwise, comparisons, matr
 ``attention``.
 """
 from . import convert, math, reduce, shape, indexing  # noqa: F401
-from . import activation, linear, conv, pooling, padding, sampling, loss, normalization  # noqa: F401
+from . import activation, linear, conv, pooling, padding, sampling, loss, normalization, rnn  # noqa: F401
