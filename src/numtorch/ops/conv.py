@@ -1,4 +1,736 @@
-"""(to be written)"""
-__all__ = []
+"""Convolutions: ``conv1d/2d/3d`` and ``conv_transpose1d/2d/3d``, each one fused im2col + GEMM op.
+
+A convolution of an input ``x`` of shape ``(N, C, *S)`` with a weight ``w`` of shape ``(C_out, C/groups, *k)``
+reads, for every output position ``o`` and kernel tap ``t``, the (zero padded) input at
+``o * stride - padding + t * dilation``:
+
+.. math::
+    y[n, c_o, o] = b[c_o] + \\sum_{c, t} w[c_o, c, t] \\, x_{pad}[n, g(c_o) C_g + c, o \\cdot s + t \\cdot d]
+
+The implementation follows that formula literally (Chainer's ``im2col``):
+
+* **im2col** copies, for every kernel tap, one strided slice of the padded input (vectorised over batch,
+  channels and output positions) into a column buffer ``col[n, c, t, o]``; the taps are the axes of one
+  strided window view, so a chunk of the batch is copied in a single NumPy call.
+* **forward** is ONE matrix product per group: ``y = W @ col`` (contracting ``(c, t)``).
+* **backward** uses the same buffers: ``grad_W = gy @ col^T``, ``grad_b = sum(gy)``, and
+  ``grad_x = col2im(W^T @ gy)``, where **col2im** is the exact adjoint of im2col: a scatter-add of each
+  tap's slice back through the very same strided slices.
+* ``groups`` split the channel axis into ``(G, C/G)`` blocks and ``dilation`` only changes the window
+  strides: neither is a special case.
+* A transposed convolution is the adjoint of a convolution: its forward is the convolution's
+  backward-data (col2im), its input gradient is a convolution (im2col + GEMM).
+
+Memory layout: the column buffer is either channels-first ``(n, C, *k, *O)`` (long contiguous runs along
+the output width, best for few channels) or channels-last ``(n, *O, *k, C)`` (runs of ``k_w * C``, one big
+GEMM, best for many channels). Both are the same logical array; only the copy/GEMM speed differs. The batch
+is processed in chunks so that a chunk's column buffer stays in cache between im2col and its GEMM.
+"""
+import numbers
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from .._tensor import Tensor
+from ..autograd.function import ArrayFunction
+
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
 #: names also exported at numtorch's top level (torch.<name>), besides nn.functional
-TOP_LEVEL = []
+TOP_LEVEL = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
+
+#: elements of one chunk's column buffer (im2col of a chunk of the batch, then its GEMM, while in cache)
+_CHUNK_ELEMS = 1 << 19
+#: None picks the column layout per call; tests set "cl" or "cf" to exercise both code paths
+_FORCE_LAYOUT = None
+
+
+# ---------------------------------------------------------------------- geometry
+class _Geometry:
+    """The sizes of one convolution, in the coordinates of its input.
+
+    ``S`` input spatial size, ``k`` kernel, ``stride``, ``dil`` (dilation), ``lo``/``hi`` zero padding before
+    and after, ``O`` output size: ``O = (S + lo + hi - dil * (k - 1) - 1) // stride + 1``. ``C``/``C_out``
+    channels, ``G`` groups. ``cl`` chooses the channels-last column layout.
+    """
+
+    def __init__(self, S, k, stride, dil, lo, hi, C, C_out, G):
+        self.S, self.k, self.stride, self.dil, self.lo, self.hi = S, k, stride, dil, lo, hi
+        self.d = len(S)
+        self.Sp = tuple(s + a + b for s, a, b in zip(S, lo, hi))
+        self.O = tuple((sp - dl * (kk - 1) - 1) // st + 1 for sp, kk, st, dl in zip(self.Sp, k, stride, dil))
+        self.C, self.C_out, self.G = C, C_out, G
+        self.Cg, self.Cog = C // G, C_out // G
+        self.K = int(np.prod(k, dtype=np.int64))
+        self.Kg = self.Cg * self.K
+        self.Ot = int(np.prod(self.O, dtype=np.int64))
+        # Contiguous run of one im2col copy: along the output width (channels-first) or along the last
+        # kernel axis times the channels (channels-last). Pick the longer; channels-last also gives one big
+        # GEMM instead of one per sample, so it wins ties and small outputs.
+        run_cf = self.O[-1] if stride[-1] == 1 else 1
+        run_cl = self.Cg * (k[-1] if dil[-1] == 1 else 1)
+        self.cl = run_cl >= min(run_cf, 16) if _FORCE_LAYOUT is None else _FORCE_LAYOUT == "cl"
+
+    def padded(self):
+        return any(self.lo) or any(self.hi)
+
+    def interior(self):
+        """Index of the unpadded input inside the padded buffer (logical ``(N, C, *Sp)`` axes)."""
+        return (slice(None), slice(None)) + tuple(slice(a, a + s) for a, s in zip(self.lo, self.S))
+
+    def tap_slices(self, tap):
+        """The strided slice of the padded input that kernel tap ``tap`` reads for every output position."""
+        return tuple(slice(t * dl, t * dl + st * (o - 1) + 1, st)
+                     for t, dl, st, o in zip(tap, self.dil, self.stride, self.O))
+
+    def chunk(self, N):
+        """Batch samples per im2col chunk."""
+        per = max(1, self.Kg * self.G * self.Ot)
+        return max(1, min(N, _CHUNK_ELEMS // per))
+
+
+def _padded_input(x, g, fill=0):
+    """``x`` (N, C, *S) zero padded to (N, C, *Sp): a logical view whose memory is channels-last if ``g.cl``."""
+    N = x.shape[0]
+    if not g.padded() and not g.cl:
+        return x
+    if g.cl:
+        buf = np.empty((N,) + g.Sp + (g.C,), dtype=x.dtype)
+        xp = np.moveaxis(buf, -1, 1)
+    else:
+        xp = buf = np.empty((N, g.C) + g.Sp, dtype=x.dtype)
+    if g.padded():
+        _fill_border(xp, g, fill)
+    xp[g.interior()] = x
+    return xp
+
+
+def _fill_border(xp, g, fill):
+    """Write ``fill`` into the padding slabs of a padded buffer (the interior is overwritten anyway)."""
+    for ax in range(g.d):
+        lo, hi = g.lo[ax], g.hi[ax]
+        pre = (slice(None),) * (2 + ax)
+        if lo:
+            xp[pre + (slice(0, lo),)] = fill
+        if hi:
+            xp[pre + (slice(g.Sp[ax] - hi, None),)] = fill
+
+
+def _windows(xp, g):
+    """The im2col view of a padded input: ``win[n, G, c, *t, *o] = xp[n, G*Cg + c, o*stride + t*dil]``.
+
+    Each kernel tap ``t`` is one strided slice of ``xp`` (``g.tap_slices(t)``); the view stacks them without
+    copying, so that one ``copyto`` performs the whole tap loop in C.
+    """
+    sn, sc = xp.strides[:2]
+    ss = xp.strides[2:]
+    shape = (xp.shape[0], g.G, g.Cg) + g.k + g.O
+    strides = (sn, sc * g.Cg, sc) + tuple(s * dl for s, dl in zip(ss, g.dil)) + \
+        tuple(s * st for s, st in zip(ss, g.stride))
+    return as_strided(xp, shape=shape, strides=strides, writeable=False)
+
+
+def _col_buffer(n, g, dtype):
+    """A column buffer for ``n`` samples: ``(memory, logical view (n, G, Cg, *k, *O))``.
+
+    Channels-first memory is ``(n, G, Cg, *k, *O)``; channels-last memory is ``(n, *O, G, *k, Cg)``.
+    """
+    d = g.d
+    if not g.cl:
+        mem = np.empty((n, g.G, g.Cg) + g.k + g.O, dtype=dtype)
+        return mem, mem
+    mem = np.empty((n,) + g.O + (g.G,) + g.k + (g.Cg,), dtype=dtype)
+    # memory axes: 0 n | 1..d O | d+1 G | d+2..2d+1 k | 2d+2 Cg  ->  logical (n, G, Cg, *k, *O)
+    order = (0, d + 1, 2 * d + 2) + tuple(range(d + 2, 2 * d + 2)) + tuple(range(1, d + 1))
+    return mem, mem.transpose(order)
+
+
+def _gcol_logical(gcol, n, g):
+    """Logical view (n, G, Cg, *k, *O) of a column-gradient buffer as produced by :func:`_data_gemm`."""
+    d = g.d
+    if not g.cl:
+        return gcol.reshape((n, g.G, g.Cg) + g.k + g.O)
+    mem = gcol.reshape((g.G, n) + g.O + g.k + (g.Cg,))
+    # memory axes: 0 G | 1 n | 2..d+1 O | d+2..2d+1 k | 2d+2 Cg
+    order = (1, 0, 2 * d + 2) + tuple(range(d + 2, 2 * d + 2)) + tuple(range(2, d + 2))
+    return mem.transpose(order)
+
+
+def _weight_matrix(w, g):
+    """The weight as the GEMM operand: (G, Cog, Cg*K) in (c, t) order, or (G, Cog, K*Cg) in (t, c) order."""
+    wg = w.reshape((g.G, g.Cog, g.Cg) + g.k)
+    if g.cl:
+        wg = np.moveaxis(wg, 2, -1)
+        return np.ascontiguousarray(wg).reshape(g.G, g.Cog, g.K * g.Cg)
+    return wg.reshape(g.G, g.Cog, g.Kg)
+
+
+def _weight_from_matrix(gw, g):
+    """Inverse of :func:`_weight_matrix`: (G, Cog, Kg) back to the weight's (C_out, Cg, *k)."""
+    if g.cl:
+        gw = np.moveaxis(gw.reshape((g.G, g.Cog) + g.k + (g.Cg,)), -1, 2)
+    return np.ascontiguousarray(gw).reshape((g.C_out, g.Cg) + g.k)
+
+
+def _gy_channels_last(gy, g):
+    """(n, C_out, *O) -> (G, n*Ot, Cog), contiguous: the output gradient as GEMM rows."""
+    n = gy.shape[0]
+    t = gy.reshape(n, g.G, g.Cog, g.Ot).transpose(1, 0, 3, 2)
+    return np.ascontiguousarray(t).reshape(g.G, n * g.Ot, g.Cog)
+
+
+# ---------------------------------------------------------------------- the three kernels
+def _conv_forward(x, w, g, keep_col):
+    """y = W @ im2col(x), chunked over the batch. Returns ``(y, col)`` (``col`` kept only if asked)."""
+    N = x.shape[0]
+    dtype = np.result_type(x.dtype, w.dtype)
+    y = np.empty((N, g.C_out) + g.O, dtype=dtype)
+    xp = _padded_input(x, g)
+    win = _windows(xp, g)
+    wm = _weight_matrix(w, g)
+    step = g.chunk(N)
+    col_all = _col_buffer(N, g, dtype)[0] if keep_col else None
+    buf = None
+    for s in range(0, N, step):
+        e = min(N, s + step)
+        n = e - s
+        if keep_col:
+            mem = col_all[s:e]
+            log = _logical_of(mem, n, g)
+        else:
+            if buf is None or buf[0].shape[0] != n:
+                buf = _col_buffer(n, g, dtype)
+            mem, log = buf
+        np.copyto(log, win[s:e])
+        if g.cl:
+            # (G, n*Ot, Kg) @ (G, Kg, Cog) -> (G, n*Ot, Cog), written transposed into y[s:e]
+            res = np.matmul(mem.reshape(n * g.Ot, g.G, g.Kg).transpose(1, 0, 2), wm.transpose(0, 2, 1))
+            yv = y[s:e].reshape(n, g.G, g.Cog, g.Ot)
+            np.copyto(yv, res.reshape(g.G, n, g.Ot, g.Cog).transpose(1, 0, 3, 2))
+        else:
+            # (G, Cog, Kg) @ (n, G, Kg, Ot) -> (n, G, Cog, Ot) = y[s:e]
+            np.matmul(wm, mem.reshape(n, g.G, g.Kg, g.Ot), out=y[s:e].reshape(n, g.G, g.Cog, g.Ot))
+    return y, col_all
+
+
+def _logical_of(mem, n, g):
+    """Logical (n, G, Cg, *k, *O) view of a slice of a full column buffer."""
+    d = g.d
+    if not g.cl:
+        return mem
+    order = (0, d + 1, 2 * d + 2) + tuple(range(d + 2, 2 * d + 2)) + tuple(range(1, d + 1))
+    return mem.transpose(order)
+
+
+def _im2col(x, g):
+    """The full column buffer of ``x`` (memory layout of :func:`_col_buffer`), without the GEMM."""
+    col, log = _col_buffer(x.shape[0], g, x.dtype)
+    np.copyto(log, _windows(_padded_input(x, g), g))
+    return col
+
+
+def _conv_backward_weight(col, gy, g):
+    """grad_W = gy @ col^T, summed over the batch (``col`` is the forward's column buffer)."""
+    N = gy.shape[0]
+    gw = np.zeros((g.G, g.Cog, g.Kg), dtype=gy.dtype)
+    step = g.chunk(N)
+    for s in range(0, N, step):
+        e = min(N, s + step)
+        n = e - s
+        mem = col[s:e]
+        if g.cl:
+            gyc = _gy_channels_last(gy[s:e], g)                            # (G, n*Ot, Cog)
+            colm = mem.reshape(n * g.Ot, g.G, g.Kg).transpose(1, 2, 0)     # (G, Kg, n*Ot)
+            gw += np.matmul(colm, gyc).transpose(0, 2, 1)
+        else:
+            gyv = gy[s:e].reshape(n, g.G, g.Cog, g.Ot)
+            colm = mem.reshape(n, g.G, g.Kg, g.Ot)
+            gw += np.matmul(gyv, colm.transpose(0, 1, 3, 2)).sum(axis=0)
+    return _weight_from_matrix(gw, g)
+
+
+def _col2im(gcol_log, gxp, g):
+    """Adjoint of im2col: add each tap's column slice back into the strided slice it was read from."""
+    full = (slice(None), slice(None), slice(None))
+    G, Cg = g.G, g.Cg
+    tgt = gxp.reshape((gxp.shape[0], G, Cg) + gxp.shape[2:])
+    for tap in np.ndindex(*g.k):
+        tgt[full + g.tap_slices(tap)] += gcol_log[full + tap]
+
+
+def _conv_backward_data(gy, w, g):
+    """grad_x = col2im(W^T @ gy), chunked over the batch; returns the unpadded (N, C, *S) gradient."""
+    N = gy.shape[0]
+    dtype = gy.dtype
+    if g.cl:
+        buf = np.zeros((N,) + g.Sp + (g.C,), dtype=dtype)
+        gxp = np.moveaxis(buf, -1, 1)
+    else:
+        gxp = np.zeros((N, g.C) + g.Sp, dtype=dtype)
+    wm = _weight_matrix(w, g)
+    step = g.chunk(N)
+    for s in range(0, N, step):
+        e = min(N, s + step)
+        n = e - s
+        if g.cl:
+            gcol = np.matmul(_gy_channels_last(gy[s:e], g), wm)                  # (G, n*Ot, Kg)
+        else:
+            gcol = np.matmul(wm.transpose(0, 2, 1), gy[s:e].reshape(n, g.G, g.Cog, g.Ot))  # (n, G, Kg, Ot)
+        _col2im(_gcol_logical(gcol, n, g), gxp[s:e], g)
+    if not g.padded() and not g.cl:
+        return gxp
+    return np.ascontiguousarray(gxp[g.interior()])
+
+
+def _bias_grad(gy):
+    return gy.sum(axis=(0,) + tuple(range(2, gy.ndim)))
+
+
+# ---------------------------------------------------------------------- Functions
+class ConvNdFunction(ArrayFunction):
+    """y = conv(x, w) + b by im2col + GEMM;  dW = gy @ col^T,  db = sum(gy),  dx = col2im(W^T @ gy)."""
+    node_name = "ConvolutionBackward0"
+
+    @staticmethod
+    def forward(ctx, x, w, b, g, unbatched):
+        if unbatched:
+            x = x[None]
+        need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        y, col = _conv_forward(x, w, g, keep_col=need_w)
+        if b is not None:
+            y += b.reshape((-1,) + (1,) * g.d)
+        ctx.g, ctx.unbatched, ctx.has_bias = g, unbatched, b is not None
+        ctx.col = col
+        if need_x:
+            ctx.save_for_backward(w)
+        return y[0] if unbatched else y
+
+    @staticmethod
+    def backward(ctx, gy):
+        g = ctx.g
+        if ctx.unbatched:
+            gy = gy[None]
+        gy = np.ascontiguousarray(gy)
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        gx = gw = gb = None
+        if need_x:
+            (w,) = ctx.saved_tensors
+            gx = _conv_backward_data(gy, w, g)
+            if ctx.unbatched:
+                gx = gx[0]
+        if need_w:
+            gw = _conv_backward_weight(ctx.col, gy, g)
+        if need_b:
+            gb = _bias_grad(gy)
+        return gx, gw, gb, None, None
+
+
+class _ConvNdUnbatchedFunction(ConvNdFunction):
+    node_name = "SqueezeBackward1"  # torch runs the batched op on x.unsqueeze(0) and squeezes the result
+
+
+class ConvTransposeNdFunction(ArrayFunction):
+    """y = col2im(W^T @ x) + b, the adjoint of a convolution;  dx = conv(gy, W),  dW = x @ im2col(gy)^T."""
+    node_name = "ConvolutionBackward0"
+
+    @staticmethod
+    def forward(ctx, x, w, b, g, unbatched):
+        # g describes the convolution whose input is this op's output and whose output is x.
+        xb = x[None] if unbatched else x
+        y = _conv_backward_data(np.ascontiguousarray(xb), w, g)
+        if b is not None:
+            y += b.reshape((-1,) + (1,) * g.d)
+        ctx.g, ctx.unbatched = g, unbatched
+        if ctx.needs_input_grad[0] or ctx.needs_input_grad[1]:
+            ctx.save_for_backward(x, w)
+        return y[0] if unbatched else y
+
+    @staticmethod
+    def backward(ctx, gy):
+        g = ctx.g
+        if ctx.unbatched:
+            gy = gy[None]
+        gy = np.ascontiguousarray(gy)
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        gx = gw = gb = None
+        if need_x or need_w:
+            x, w = ctx.saved_tensors
+            if need_x:
+                gx, col = _conv_forward(gy, w, g, keep_col=need_w)
+                if ctx.unbatched:
+                    gx = gx[0]
+            else:
+                col = _im2col(gy, g)
+            if need_w:
+                gw = _conv_backward_weight(col, x[None] if ctx.unbatched else x, g)
+        if need_b:
+            gb = _bias_grad(gy)
+        return gx, gw, gb, None, None
+
+
+class _ConvTransposeNdUnbatchedFunction(ConvTransposeNdFunction):
+    node_name = "SqueezeBackward1"
+
+
+# ---------------------------------------------------------------------- argument checks
+def _type_error(op, name, v):
+    return TypeError(f"{op}(): argument '{name}' must be tuple of ints, but found element of type "
+                     f"{type(v).__name__}")
+
+
+def _int_tuple(v, d, name, op):
+    """An int or a sequence of ints as a d-tuple, with torch's errors for a wrong length or type."""
+    if isinstance(v, bool) or not isinstance(v, (numbers.Integral, tuple, list)):
+        raise _type_error(op, name, v)
+    if isinstance(v, numbers.Integral):
+        return (int(v),) * d
+    v = list(v)
+    for e in v:
+        if isinstance(e, bool) or not isinstance(e, numbers.Integral):
+            raise _type_error(op, name, e)
+    if len(v) == 1:
+        return (int(v[0]),) * d
+    if len(v) != d:
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {d} values to match "
+                           f"the convolution dimensions, but got {name}={[int(e) for e in v]}")
+    return tuple(int(e) for e in v)
+
+
+def _scalar_name(dt):
+    return {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
+            "int32": "int"}.get(dt.name, dt.name)
+
+
+def _sizes(shape):
+    return "[" + ", ".join(str(s) for s in shape) + "]"
+
+
+def _check_common(input, weight, bias, d, op, transposed):
+    """Type and rank checks shared by every convolution; returns whether the input is unbatched."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"{op}(): argument 'weight' (position 2) must be Tensor, not {type(weight).__name__}")
+    if bias is not None and not isinstance(bias, Tensor):
+        raise TypeError(f"{op}(): argument 'bias' (position 3) must be Tensor, not {type(bias).__name__}")
+    nd = input._data.ndim
+    if nd not in (d + 1, d + 2):
+        raise RuntimeError(f"Expected {d + 1}D (unbatched) or {d + 2}D (batched) input to {op}, but got input "
+                           f"of size: {_sizes(input._data.shape)}")
+    if weight._data.ndim < 3:
+        raise RuntimeError("weight should have at least three dimensions")
+    return nd == d + 1
+
+
+def _check_dtypes(x, w, b):
+    if x.dtype != w.dtype:
+        raise RuntimeError(f"expected scalar type {_scalar_word(x.dtype)} but found {_scalar_word(w.dtype)}")
+    if b is not None and b.dtype != x.dtype:
+        raise RuntimeError(f"Input type ({_scalar_name(x.dtype)}) and bias type ({_scalar_name(b.dtype)}) "
+                           "should be the same")
+    if x.dtype == np.bool_:
+        raise NotImplementedError("\"slow_conv2d_cpu\" not implemented for 'Bool'")
+
+
+def _scalar_word(dt):
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int"}.get(
+        dt.name, dt.name)
+
+
+def _check_hyper(groups, padding, stride, dilation, output_padding=None):
+    """torch's order: groups, padding, output_padding, stride, dilation."""
+    if isinstance(groups, bool) or not isinstance(groups, numbers.Integral):
+        raise TypeError(f"argument 'groups' must be int, not {type(groups).__name__}")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    if any(p < 0 for p in padding):
+        raise RuntimeError("negative padding is not supported")
+    if output_padding is not None and any(p < 0 for p in output_padding):
+        raise RuntimeError("negative output_padding is not supported")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(dl < 0 for dl in dilation):
+        raise RuntimeError("dilation should be greater than zero")
+
+
+def _check_zero_dilation(dilation, transposed):
+    """A zero dilation passes torch's early checks (the dilated kernel has size 1) and fails in the kernel."""
+    if all(dl > 0 for dl in dilation):
+        return
+    if transposed:
+        names = ("depth", "height", "width")[3 - max(len(dilation), 2):]
+        vals = dilation if len(dilation) > 1 else (1,) + tuple(dilation)
+        raise RuntimeError("dilation should be greater than zero, but got " +
+                           ", ".join(f"dilation_{n}: {v}" for n, v in zip(names, vals)))
+    vals = list(dilation) if len(dilation) > 1 else [1] + list(dilation)
+    raise RuntimeError(f"dilation should be greater than zero, but got {vals}")
+
+
+def _check_weight_groups(w_shape, groups):
+    if w_shape[0] < groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, but "
+                           f"got weight of size {_sizes(w_shape)} instead")
+    if w_shape[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+                           f"but got weight of size [{_sizes(w_shape)}] instead")
+
+
+def _spatial(sizes):
+    return " x ".join(str(s) for s in sizes)
+
+
+# ---------------------------------------------------------------------- public functions
+def _convnd(input, weight, bias, stride, padding, dilation, groups, d, op):
+    unbatched = _check_common(input, weight, bias, d, op, False)
+    x, w = input._data, weight._data
+    b = None if bias is None else bias._data
+    kd = w.ndim - 2
+    stride = _int_tuple(stride, d, "stride", op)
+    dilation = _int_tuple(dilation, d, "dilation", op)
+    if isinstance(padding, str):
+        if padding == "valid":
+            pad_mode, padding = None, (0,) * d
+        elif padding == "same":
+            pad_mode, padding = "same", (0,) * d
+        else:
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+    else:
+        pad_mode = None
+        padding = _int_tuple(padding, d, "padding", op)
+    _check_hyper(groups, padding, stride, dilation)
+    if kd != d:
+        raise RuntimeError(f"expected stride to be a single integer value or a list of {kd} values to match the "
+                           f"convolution dimensions, but got stride={list(stride)}")
+    xs = (1,) + x.shape if unbatched else x.shape
+    _check_weight_groups(w.shape, groups)
+    if xs[1] != w.shape[1] * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {_sizes(w.shape)}, expected input{_sizes(xs)} "
+                           f"to have {w.shape[1] * groups} channels, but got {xs[1]} channels instead")
+    if b is not None and (b.ndim != 1 or b.shape[0] != w.shape[0]):
+        raise RuntimeError(f"Given weight of size {_sizes(w.shape)}, expected bias to be 1-dimensional with "
+                           f"{w.shape[0]} elements, but got bias of size {_sizes(b.shape)} instead")
+    k = w.shape[2:]
+    if pad_mode == "same":
+        if any(s != 1 for s in stride):
+            raise RuntimeError("padding='same' is not supported for strided convolutions")
+        total = [dl * (kk - 1) for dl, kk in zip(dilation, k)]
+        lo = tuple(t // 2 for t in total)
+        hi = tuple(t - t // 2 for t in total)
+    else:
+        lo = hi = padding
+    S = xs[2:]
+    padded_in = [s + a + c for s, a, c in zip(S, lo, hi)]
+    eff_k = [dl * (kk - 1) + 1 for dl, kk in zip(dilation, k)]
+    if any(p < e for p, e in zip(padded_in, eff_k)):
+        raise RuntimeError(f"Calculated padded input size per channel: ({_spatial(padded_in)}). Kernel size: "
+                           f"({_spatial(eff_k)}). Kernel size can't be greater than actual input size")
+    _check_dtypes(x, w, b)
+    _check_zero_dilation(dilation, False)
+    g = _Geometry(tuple(S), tuple(k), stride, dilation, lo, hi, xs[1], w.shape[0], groups)
+    fn = _ConvNdUnbatchedFunction if unbatched else ConvNdFunction
+    return fn.apply(input, weight, bias, g, unbatched)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution over an input of shape (N, C_in, L) or (C_in, L).
+
+    .. math::
+        \\text{out}(N_i, C_{out_j}) = \\text{bias}(C_{out_j}) +
+        \\sum_{k=0}^{C_{in}/G - 1} \\text{weight}(C_{out_j}, k) \\star \\text{input}(N_i, g(j) C_{in}/G + k)
+
+    Args:
+        input: (N, C_in, L) or (C_in, L).
+        weight: (C_out, C_in / groups, kL).
+        bias: optional (C_out,). Default: None.
+        stride: int or (sL,). Default: 1.
+        padding: int, (pL,), ``'valid'`` (no padding) or ``'same'`` (output length = input length, stride 1
+            only; an odd total padding puts the extra element on the right). Default: 0.
+        dilation: spacing between kernel taps. Default: 1.
+        groups: split input and output channels into this many independent blocks. Default: 1.
+
+    Shape:
+        (N, C_in, L_in) -> (N, C_out, L_out),
+        ``L_out = floor((L_in + 2 p - d (kL - 1) - 1) / s) + 1``.
+
+    Example:
+        >>> y = conv1d(numtorch.randn(2, 4, 10), numtorch.randn(8, 4, 3), padding=1)   # (2, 8, 10)
+    """
+    return _convnd(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution over an input of shape (N, C_in, H, W) or (C_in, H, W).
+
+    .. math::
+        \\text{out}(N_i, C_{out_j}) = \\text{bias}(C_{out_j}) +
+        \\sum_{k=0}^{C_{in}/G - 1} \\text{weight}(C_{out_j}, k) \\star \\text{input}(N_i, g(j) C_{in}/G + k)
+
+    where :math:`\\star` is the 2-D cross-correlation with the given stride, padding and dilation.
+
+    Args:
+        input: (N, C_in, H, W) or (C_in, H, W).
+        weight: (C_out, C_in / groups, kH, kW).
+        bias: optional (C_out,). Default: None.
+        stride: int or (sH, sW). Default: 1.
+        padding: int, (pH, pW), ``'valid'`` or ``'same'`` (stride 1 only). Default: 0.
+        dilation: int or (dH, dW). Default: 1.
+        groups: number of blocked connections from input to output channels. Default: 1.
+
+    Shape:
+        (N, C_in, H_in, W_in) -> (N, C_out, H_out, W_out),
+        ``H_out = floor((H_in + 2 pH - dH (kH - 1) - 1) / sH) + 1`` (W likewise).
+
+    Example:
+        >>> y = conv2d(numtorch.randn(8, 3, 32, 32), numtorch.randn(16, 3, 5, 5), padding=2)  # (8, 16, 32, 32)
+    """
+    return _convnd(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-D convolution over an input of shape (N, C_in, D, H, W) or (C_in, D, H, W).
+
+    .. math::
+        \\text{out}(N_i, C_{out_j}) = \\text{bias}(C_{out_j}) +
+        \\sum_{k=0}^{C_{in}/G - 1} \\text{weight}(C_{out_j}, k) \\star \\text{input}(N_i, g(j) C_{in}/G + k)
+
+    Args:
+        input: (N, C_in, D, H, W) or (C_in, D, H, W).
+        weight: (C_out, C_in / groups, kD, kH, kW).
+        bias: optional (C_out,). Default: None.
+        stride, padding, dilation: int or 3-tuple (padding may also be ``'valid'`` or ``'same'``).
+        groups: number of blocked connections from input to output channels. Default: 1.
+
+    Shape:
+        (N, C_in, D_in, H_in, W_in) -> (N, C_out, D_out, H_out, W_out),
+        ``D_out = floor((D_in + 2 pD - dD (kD - 1) - 1) / sD) + 1`` (H, W likewise).
+
+    Example:
+        >>> y = conv3d(numtorch.randn(2, 3, 8, 8, 8), numtorch.randn(4, 3, 3, 3, 3))   # (2, 4, 6, 6, 6)
+    """
+    return _convnd(input, weight, bias, stride, padding, dilation, groups, 3, "conv3d")
+
+
+def _conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, d, op):
+    unbatched = _check_common(input, weight, bias, d, op, True)
+    x, w = input._data, weight._data
+    b = None if bias is None else bias._data
+    kd = w.ndim - 2
+    if isinstance(padding, str):
+        raise TypeError(f"{op}(): argument 'padding' must be tuple of ints, not str")
+    stride = _int_tuple(stride, d, "stride", op)
+    padding = _int_tuple(padding, d, "padding", op)
+    output_padding = _int_tuple(output_padding, d, "output_padding", op)
+    dilation = _int_tuple(dilation, d, "dilation", op)
+    _check_hyper(groups, padding, stride, dilation, output_padding)
+    if kd != d:
+        raise RuntimeError(f"expected stride to be a single integer value or a list of {kd} values to match the "
+                           f"convolution dimensions, but got stride={list(stride)}")
+    xs = (1,) + x.shape if unbatched else x.shape
+    _check_weight_groups(w.shape, groups)
+    if xs[1] != w.shape[0]:
+        raise RuntimeError(f"Given transposed=1, weight of size {_sizes(w.shape)}, expected input{_sizes(xs)} to "
+                           f"have {w.shape[0]} channels, but got {xs[1]} channels instead")
+    c_out = w.shape[1] * groups
+    if b is not None and (b.ndim != 1 or b.shape[0] != c_out):
+        raise RuntimeError(f"Given transposed=1, weight of size {_sizes(w.shape)}, expected bias to be "
+                           f"1-dimensional with {c_out} elements, but got bias of size {_sizes(b.shape)} instead")
+    if any(op_ >= s and op_ >= dl for op_, s, dl in zip(output_padding, stride, dilation)):
+        names = {1: ("height", "width"), 2: ("height", "width"), 3: ("depth", "height", "width")}[d]
+        pad_v, st_v, dl_v = output_padding, stride, dilation
+        if d == 1:  # torch runs the 1-D op as a 2-D one of height 1
+            pad_v, st_v, dl_v = (0,) + pad_v, (1,) + st_v, (1,) + dl_v
+        parts = ([f"output_padding_{n}: {v}" for n, v in zip(names, pad_v)] +
+                 [f"stride_{n}: {v}" for n, v in zip(names, st_v)] +
+                 [f"dilation_{n}: {v}" for n, v in zip(names, dl_v)])
+        raise RuntimeError("output padding must be smaller than either stride or dilation, but got " +
+                           " ".join(parts))
+    k = w.shape[2:]
+    S = xs[2:]
+    out = tuple((s - 1) * st - 2 * p + dl * (kk - 1) + op_ + 1
+                for s, st, p, dl, kk, op_ in zip(S, stride, padding, dilation, k, output_padding))
+    if any(o <= 0 for o in out):
+        s_in, s_out = S, out
+        if d == 1:
+            s_in, s_out = (1,) + tuple(S), (1,) + out
+        raise RuntimeError(f"Given input size per channel: ({_spatial(s_in)}). Calculated output size per "
+                           f"channel: ({_spatial(s_out)}). Output size is too small")
+    _check_dtypes(x, w, b)
+    _check_zero_dilation(dilation, True)
+    # The convolution whose adjoint this is: input = our output (C_out channels), output = our input.
+    g = _Geometry(out, tuple(k), stride, dilation, padding, padding, c_out, xs[1], groups)
+    fn = _ConvTransposeNdUnbatchedFunction if unbatched else ConvTransposeNdFunction
+    return fn.apply(input, weight, bias, g, unbatched)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """1-D transposed convolution ("deconvolution"): the adjoint (gradient) of :func:`conv1d` w.r.t. its input.
+
+    .. math::
+        \\text{out}[n, g C_{out}/G + c, o \\cdot s + t \\cdot d - p] \\mathrel{+}=
+        \\sum_{i} \\text{input}[n, g C_{in}/G + i, o] \\, \\text{weight}[g C_{in}/G + i, c, t]
+
+    Args:
+        input: (N, C_in, L) or (C_in, L).
+        weight: (C_in, C_out / groups, kL).
+        bias: optional (C_out,). Default: None.
+        stride, padding, output_padding, dilation: int or (v,). ``output_padding`` (< stride or dilation) adds
+            size on one side of the output.
+        groups: Default: 1.
+
+    Shape:
+        (N, C_in, L_in) -> (N, C_out, L_out), ``L_out = (L_in - 1) s - 2 p + d (kL - 1) + output_padding + 1``.
+
+    Example:
+        >>> y = conv_transpose1d(numtorch.randn(2, 4, 5), numtorch.randn(4, 3, 3), stride=2)   # (2, 3, 11)
+    """
+    return _conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, 1,
+                             "conv_transpose1d")
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """2-D transposed convolution: the adjoint (gradient) of :func:`conv2d` with respect to its input.
+
+    .. math::
+        \\text{out}[n, g C_{out}/G + c, o \\cdot s + t \\cdot d - p] \\mathrel{+}=
+        \\sum_{i} \\text{input}[n, g C_{in}/G + i, o] \\, \\text{weight}[g C_{in}/G + i, c, t]
+
+    Args:
+        input: (N, C_in, H, W) or (C_in, H, W).
+        weight: (C_in, C_out / groups, kH, kW).
+        bias: optional (C_out,). Default: None.
+        stride, padding, output_padding, dilation: int or 2-tuple.
+        groups: Default: 1.
+
+    Shape:
+        (N, C_in, H_in, W_in) -> (N, C_out, H_out, W_out),
+        ``H_out = (H_in - 1) sH - 2 pH + dH (kH - 1) + output_padding_H + 1`` (W likewise).
+
+    Example:
+        >>> y = conv_transpose2d(numtorch.randn(1, 4, 5, 5), numtorch.randn(4, 2, 3, 3), stride=2)  # (1, 2, 11, 11)
+    """
+    return _conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, 2,
+                             "conv_transpose2d")
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """3-D transposed convolution: the adjoint (gradient) of :func:`conv3d` with respect to its input.
+
+    .. math::
+        \\text{out}[n, g C_{out}/G + c, o \\cdot s + t \\cdot d - p] \\mathrel{+}=
+        \\sum_{i} \\text{input}[n, g C_{in}/G + i, o] \\, \\text{weight}[g C_{in}/G + i, c, t]
+
+    Args:
+        input: (N, C_in, D, H, W) or (C_in, D, H, W).
+        weight: (C_in, C_out / groups, kD, kH, kW).
+        bias: optional (C_out,). Default: None.
+        stride, padding, output_padding, dilation: int or 3-tuple.
+        groups: Default: 1.
+
+    Shape:
+        (N, C_in, D_in, H_in, W_in) -> (N, C_out, D_out, H_out, W_out),
+        ``D_out = (D_in - 1) sD - 2 pD + dD (kD - 1) + output_padding_D + 1`` (H, W likewise).
+
+    Example:
+        >>> y = conv_transpose3d(numtorch.randn(1, 2, 3, 3, 3), numtorch.randn(2, 2, 2, 2, 2))   # (1, 2, 4, 4, 4)
+    """
+    return _conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, 3,
+                             "conv_transpose3d")
