@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 import numtorch
 from helpers import assert_close, check_op, lib, to_nt, to_torch, torch
 
-pytestmark = pytest.mark.torch
+pytestmark = [pytest.mark.torch, pytest.mark.filterwarnings("ignore:Using a non-tuple sequence")]
 
 HYP = settings(max_examples=25, deadline=None, derandomize=True)
 X = np.arange(24, dtype=np.float64).reshape(2, 3, 4)
@@ -132,6 +132,16 @@ def test_getitem_integer_and_bool_tensors():
     b = np.array([[True, False], [False, True]])
     assert_close(to_nt(b)[0], to_torch(b)[0], 0, 0)
     assert_close(to_nt(b)[to_nt(b)], to_torch(b)[to_torch(b)], 0, 0)
+
+
+@pytest.mark.filterwarnings("default")
+def test_sequence_read_as_tuple_warns():
+    for L in (torch, numtorch):
+        x = L.zeros(3, 4)
+        with pytest.warns(UserWarning, match="non-tuple sequence"):
+            assert tuple(x[[[0, 1], [1, 2]]].shape) == (2,)
+        with pytest.warns(UserWarning, match="non-tuple sequence"):
+            assert tuple(x[[0, slice(None)]].shape) == (4,)
 
 
 def test_zero_dim_getitem():
@@ -320,6 +330,18 @@ def test_setitem_errors():
     same_error(lambda L, x: x.__setitem__(0, [1.0, 2.0]), X)
     same_error(lambda L, x: x.__setitem__(0, np.ones(4)), X, exact=False)
     same_error(lambda L, x: x.__setitem__(5, 1.0), X)
+    same_error(lambda L, x: x.__setitem__(slice(1, None), x[:-1]), X)
+    same_error(lambda L, x: x.__setitem__([0, 1], x[0]), X)
+    same_error(lambda L, x: x[0].__setitem__(slice(0, 2), x[0, 1:]), X)
+
+
+def test_setitem_from_own_memory():
+    n, t = both(X)
+    for x in (n, t):
+        x[0] = x[0]  # the very same memory is allowed
+        x[:, 0] = x[:, 1]  # interleaved but disjoint
+        x[1] = x[0]
+    assert_close(n, t, 0, 0)
 
 
 # ---------------------------------------------------------------------- getitem errors
@@ -378,6 +400,7 @@ def test_scatter():
     check_op([(3, 4), (2, 3)], lambda x, s: (x * 1).scatter_add_(0, T(lib(x), [[0, 0, 0], [1, 1, 1]]), s))
 
 
+@pytest.mark.filterwarnings("ignore:The reduce argument of torch.scatter")
 def test_scatter_reduce_forward_and_no_derivative():
     for reduce in ("add", "multiply"):
         check_op([(3, 4), (2, 3)], lambda x, s: x.scatter(0, T(lib(x), [[0, 0, 1], [0, 2, 2]]), s, reduce=reduce),

@@ -17,6 +17,7 @@ linear indices for an advanced one, so repeated indices accumulate.
 """
 import numbers
 import operator
+import warnings
 
 import numpy as np
 
@@ -62,6 +63,10 @@ def _as_tuple(index):
     if isinstance(index, list) and len(index) < 32:
         for v in index:
             if isinstance(v, (Tensor, np.ndarray, list, tuple, range, slice)) or v is None or v is Ellipsis:
+                warnings.warn("Using a non-tuple sequence for multidimensional indexing is deprecated and will be "
+                              "changed in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will "
+                              "be interpreted as tensor index, x[torch.tensor(seq)], which will result either in an "
+                              "error or a different result", UserWarning, stacklevel=4)
                 return tuple(index)
     return (index,)
 
@@ -226,18 +231,40 @@ def _result_shape(ix):
     return b + tuple(rest)
 
 
-def _linear_index(base, ix):
-    """For each element of ``base[ix.basic][ix.adv]``, its flat position in the C-contiguous array ``base``."""
-    view = base[ix.basic]
-    item = base.itemsize
-    off = (view.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // item
-    st = [s // item for s in view.strides]
+def _view_geometry(shape, basic):
+    """Offset, strides and shape, in elements, of ``c_contiguous_array[basic]`` for an array of ``shape``."""
+    st = _contig_strides(shape)
+    off = 0
+    vst = []
+    vsh = []
+    d = 0
+    for b in basic:
+        if b is None:
+            vst.append(0)
+            vsh.append(1)
+        elif b is Ellipsis:
+            continue
+        elif type(b) is slice:
+            start, stop, step = b.indices(shape[d])
+            off += start * st[d]
+            vst.append(st[d] * step)
+            vsh.append(len(range(start, stop, step)))
+            d += 1
+        else:
+            off += (b + shape[d] if b < 0 else b) * st[d]
+            d += 1
+    return off, vst + st[d:], vsh + list(shape[d:])
+
+
+def _linear_index(shape, ix):
+    """For each element of ``a[ix.basic][ix.adv]``, its flat position in a C-contiguous array ``a`` of ``shape``."""
+    off, st, vshape = _view_geometry(shape, ix.basic)
     adv = ix.adv
     pos = [i for i, a in enumerate(adv) if a is not _FULL]
     b = np.broadcast_shapes(*[adv[i].shape for i in pos])
     nb = len(b)
     adjacent = pos == list(range(pos[0], pos[-1] + 1))
-    slice_dims = [i for i in range(view.ndim) if i not in pos]
+    slice_dims = [i for i in range(len(vshape)) if i not in pos]
     # output axes: where the broadcast index block goes, and where each remaining (sliced) dimension goes
     if adjacent:
         block = pos[0]
@@ -251,10 +278,17 @@ def _linear_index(base, ix):
         lin = lin + adv[i] * st[i]
     lin = lin.reshape((1,) * block + b + (1,) * (out_nd - block - nb))
     for d in slice_dims:
-        shape = [1] * out_nd
-        shape[axis_of[d]] = view.shape[d]
-        lin = lin + (np.arange(view.shape[d], dtype=_intp) * st[d]).reshape(shape)
+        along = [1] * out_nd
+        along[axis_of[d]] = vshape[d]
+        lin = lin + (np.arange(vshape[d], dtype=_intp) * st[d]).reshape(along)
     return lin
+
+
+def _prod(shape):
+    n = 1
+    for v in shape:
+        n *= v
+    return n
 
 
 def _scatter_add_flat(size, dtype, lin, values):
@@ -316,12 +350,12 @@ class IndexFunction(ArrayFunction):
     @staticmethod
     def backward(ctx, g):
         ix = ctx.ix
-        gx = np.zeros(ctx.in_shape, dtype=g.dtype)
         if ix.unique:  # a mask selects each position at most once: plain assignment
+            gx = np.zeros(ctx.in_shape, dtype=g.dtype)
             gx[ix.basic][ix.adv] = g
             return gx, None
-        lin = _linear_index(gx, ix)
-        return _scatter_add_flat(gx.size, g.dtype, lin, g).reshape(ctx.in_shape), None
+        lin = _linear_index(ctx.in_shape, ix)
+        return _scatter_add_flat(_prod(ctx.in_shape), g.dtype, lin, g).reshape(ctx.in_shape), None
 
 
 def _getitem(self, index):
@@ -356,7 +390,7 @@ class IndexPutFunction(ArrayFunction):
         if ix.adv is None:
             target[...] = values
         elif accumulate:
-            lin = _linear_index(out, ix)
+            lin = _linear_index(out.shape, ix)
             np.add.at(out.reshape(-1), lin.ravel(), np.broadcast_to(values, lin.shape).ravel())
         else:
             target[ix.adv] = values
@@ -425,6 +459,22 @@ def _check_value_shape(vshape, rshape, basic, value):
                                f"{list(core)}")
 
 
+def _check_overlap(target, src):
+    """torch refuses to copy from memory that partly overlaps the memory being written (the very same is fine)."""
+    if not np.may_share_memory(target, src):
+        return
+    if (target.shape == src.shape and target.strides == src.strides
+            and target.__array_interface__["data"][0] == src.__array_interface__["data"][0]):
+        return
+    try:
+        overlap = np.shares_memory(target, src, max_work=100000)
+    except np.exceptions.TooHardError:
+        return
+    if overlap:
+        raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to tensor refer "
+                           "to a single memory location. Please clone() the tensor before performing the operation.")
+
+
 def _value_arg(self, value):
     if isinstance(value, Tensor):
         return value
@@ -442,6 +492,8 @@ def _put(self, ix, value, accumulate, leaf_msg):
     vt = isinstance(v, Tensor)
     rshape = _result_shape(ix)
     _check_value_shape(v._data.shape if vt else (), rshape, ix.adv is None, v)
+    if vt:
+        _check_overlap(self._data[ix.basic] if ix.adv is None else self._data, v._data)
     if GradMode.enabled and (self._requires_grad or (vt and v._requires_grad)):
         if self.grad_fn is None and self._requires_grad:
             raise RuntimeError(leaf_msg)
@@ -592,7 +644,7 @@ class GatherFunction(ArrayFunction):
     def backward(ctx, g):
         shape, axis, idx = ctx.meta
         lin = _along_linear(shape, axis, idx)
-        return _scatter_add_flat(int(np.prod(shape)), g.dtype, lin, g).reshape(shape), None, None
+        return _scatter_add_flat(_prod(shape), g.dtype, lin, g).reshape(shape), None, None
 
 
 @tensor_method()
@@ -741,6 +793,10 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     if reduce is not None:
         if reduce not in ("add", "multiply"):
             raise RuntimeError("reduce argument must be either add or multiply.")
+        if isinstance(src, Tensor):
+            warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated and will be removed in "
+                          "a future PyTorch release. Use torch.scatter_reduce instead for more reduction options.",
+                          UserWarning, stacklevel=2)
         return ScatterReduceFunction.apply(input, src if isinstance(src, Tensor) else _py_scalar(src), lin,
                                            src_index, reduce)
     if isinstance(src, Tensor):
@@ -812,7 +868,7 @@ class IndexSelectFunction(ArrayFunction):
         lin = _along_dim_linear(shape, axis, idx)
         n_idx = idx.size
         g3 = g.reshape(lin.shape[0], n_idx, lin.shape[2])
-        return _scatter_add_flat(int(np.prod(shape)), g.dtype, lin, g3).reshape(shape), None, None
+        return _scatter_add_flat(_prod(shape), g.dtype, lin, g3).reshape(shape), None, None
 
 
 def _vector_index(index, op, n, d, negative_ok=False, exc=RuntimeError, prefix=""):
@@ -1090,7 +1146,7 @@ class MaskedScatterFunction(ArrayFunction):
             gx[m] = 0
             gx = unbroadcast(gx, in_shape)
         if need_s:
-            gs = np.zeros(int(np.prod(src_shape)), dtype=g.dtype)
+            gs = np.zeros(_prod(src_shape), dtype=g.dtype)
             gs[:count] = g[m]
             gs = gs.reshape(src_shape)
         return gx, gs, None, None
@@ -1133,7 +1189,7 @@ class TakeFunction(ArrayFunction):
     @staticmethod
     def backward(ctx, g):
         shape, idx = ctx.meta
-        return _scatter_add_flat(int(np.prod(shape)), g.dtype, idx, g).reshape(shape), None
+        return _scatter_add_flat(_prod(shape), g.dtype, idx, g).reshape(shape), None
 
 
 @tensor_method()
