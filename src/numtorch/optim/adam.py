@@ -150,10 +150,9 @@ def _adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, beta
             decay = np.multiply(param, float(weight_decay))
             g = np.add(g, decay, out=decay)
     if isinstance(beta1, np.ndarray):                        # a tensor beta1 is cast to the parameter's dtype first
-        beta1_p = param.dtype.type(beta1)
-        _lerp_(exp_avg, g, 1 - beta1_p)
+        scratch = _lerp_(exp_avg, g, 1 - param.dtype.type(beta1))
     else:
-        _lerp_(exp_avg, g, 1 - beta1)                        # m = lerp(m, g, 1 - beta1)
+        scratch = _lerp_(exp_avg, g, 1 - beta1)              # m = lerp(m, g, 1 - beta1)
     exp_avg_sq *= float(beta2)                               # v = beta2 * v + (1 - beta2) * g * g
     sq = np.multiply(g, float(1 - beta2))
     sq *= g
@@ -171,6 +170,6 @@ def _adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, beta
     denom = np.sqrt(second, out=sq)                          # sqrt(v) / sqrt(1 - beta2^t) + eps
     denom /= float(bias_correction2_sqrt)
     denom += eps
-    update = np.multiply(exp_avg, float(-step_size))         # theta += (-step_size * m) / denom
+    update = np.multiply(exp_avg, float(-step_size), out=scratch)   # theta += (-step_size * m) / denom
     update /= denom
     param += update

@@ -231,6 +231,7 @@ def _lerp_(start, end, weight):
     else:
         diff *= (1 - w)
         np.subtract(end, diff, out=start)
+    return diff                     # a scratch array the caller may reuse
 
 
 def _check_fused_param(p):
