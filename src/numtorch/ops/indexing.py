@@ -317,6 +317,7 @@ class _BasicIndexFunction(ArrayFunction):
 
 
 class SelectFunction(_BasicIndexFunction):
+    """out = input[..., i, ...] (a view without that dimension);  dx = zeros with g written at slice i."""
     node_name = "SelectBackward0"
 
 
