@@ -321,6 +321,132 @@ def test_bce_with_logits_and_soft_margin_extreme(dtype):
              grad_check=False, requires_grad=[True, False])
 
 
+# ---------------------------------------------------------------------- similarities, distances, margins
+@pytest.mark.parametrize("shapes,dim", [(((4, 5), (4, 5)), 1), (((4, 5), (4, 5)), 0), (((3, 4, 2), (4, 2)), -1),
+                                        (((5,), (5,)), 0), (((2, 1, 3), (4, 1)), 1)])
+def test_cosine_similarity(shapes, dim):
+    check_op(list(shapes), lambda a, b: F(a).cosine_similarity(a, b, dim=dim))
+    check_op(list(shapes), lambda a, b: lib(a).cosine_similarity(a, b, dim), dtypes=("float64",), grad_check=False)
+    _names_match(lambda a, b: F(a).cosine_similarity(a, b, dim=dim), [_r(*shapes[0]), _r(*shapes[1], seed=1)])
+
+
+def test_cosine_similarity_zero_and_tiny_vectors():
+    a = np.array([[0.0, 0.0, 0.0], [1e-9, 0.0, 0.0], [1.0, 2.0, 3.0]])
+    b = np.array([[1.0, 2.0, 0.5], [1.0, 1.0, 1.0], [0.0, 0.0, 0.0]])
+    check_op(None, lambda a, b: F(a).cosine_similarity(a, b), inputs=[a, b], grad_check=False)
+    check_op(None, lambda a, b: F(a).cosine_similarity(a, b, eps=0.5), inputs=[a, b], grad_check=False)
+
+
+@pytest.mark.parametrize("p", [2.0, 1.0, 3.0, 0.5, float("inf")])
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("shapes", [((4, 5), (4, 5)), ((4, 5), (5,)), ((5,), (5,)), ((2, 3, 4), (3, 4))])
+def test_pairwise_distance(shapes, p, keepdim):
+    check_op(list(shapes), lambda a, b: F(a).pairwise_distance(a, b, p=p, keepdim=keepdim))
+    _names_match(lambda a, b: F(a).pairwise_distance(a, b, p=p, keepdim=keepdim),
+                 [_r(*shapes[0]), _r(*shapes[1], seed=1)])
+
+
+def test_pairwise_distance_top_level_p0_and_scalar():
+    check_op([(4, 5), (4, 5)], lambda a, b: lib(a).pairwise_distance(a, b, 2.0, 1e-3, True))
+    check_op([(4, 5), (4, 5)], lambda a, b: F(a).pairwise_distance(a, b, p=0), grad_check=False)
+    check_op([(), ()], lambda a, b: F(a).pairwise_distance(a, b))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("margin", [0.0, 0.5])
+def test_margin_ranking_loss(reduction, margin):
+    a, b = _r(6, seed=3), _r(6, seed=4)
+    t = np.array([1.0, -1.0, 1.0, -1.0, 1.0, -1.0])
+    z = -t * (a - b) + margin
+    a = np.where(np.abs(z) < 0.02, a + 0.1, a)  # off the hinge
+    check_op(None, lambda a, b, t: F(a).margin_ranking_loss(a, b, t, margin=margin, reduction=reduction),
+             inputs=[a, b, t])
+    _names_match(lambda a, b, t: F(a).margin_ranking_loss(a, b, t, margin=margin, reduction=reduction), [a, b, t])
+    check_op(None, lambda a, b, t: lib(a).margin_ranking_loss(a, b, t, margin, reduction=REDUCTIONS.index(reduction)),
+             inputs=[a, b, t], dtypes=("float64",), grad_check=False)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("margin", [1.0, 0.3])
+def test_hinge_embedding_loss(reduction, margin):
+    x = _r(4, 5, low=0, high=2, seed=3)
+    x = np.where(np.abs(x - margin) < 0.02, x + 0.1, x)
+    t = np.where(_r(4, 5, seed=4) > 0, 1.0, -1.0)
+    t[0, 0] = 0.5  # neither 1 nor -1: both terms apply, as in torch
+    check_op(None, lambda x, t: F(x).hinge_embedding_loss(x, t, margin=margin, reduction=reduction), inputs=[x, t],
+             requires_grad=[True, False])
+    _names_match(lambda x, t: F(x).hinge_embedding_loss(x, t, margin=margin, reduction=reduction), [x, t],
+                 [True, False])
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("margin", [0.0, -0.3, 0.4])
+def test_cosine_embedding_loss(reduction, margin):
+    a, b = _r(6, 4, seed=3), _r(6, 4, seed=4)
+    t = np.array([1, -1, 1, -1, -1, 0])
+    check_op(None, lambda a, b, t: F(a).cosine_embedding_loss(a, b, t, margin=margin, reduction=reduction),
+             inputs=[a, b, t])
+    _names_match(lambda a, b, t: F(a).cosine_embedding_loss(a, b, t, margin=margin, reduction=reduction), [a, b, t])
+    check_op(None, lambda a, b, t: F(a).cosine_embedding_loss(a, b, t, reduction=reduction),
+             inputs=[a[0], b[0], np.array(-1.0)])
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("p,swap", [(2, False), (1, False), (2, True), (3, True)])
+def test_triplet_margin_loss(reduction, p, swap):
+    a, pos, neg = _r(6, 4, seed=3), _r(6, 4, seed=4), _r(6, 4, seed=5)
+    fn = lambda a, q, n: F(a).triplet_margin_loss(a, q, n, margin=1.5, p=p, swap=swap, reduction=reduction)  # noqa
+    check_op(None, fn, inputs=[a, pos, neg])
+    _names_match(fn, [a, pos, neg])
+    check_op(None, fn, inputs=[a[0], pos[0], neg[0]])
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("var_shape", [(4, 3), (4, 1), (4,), (1, 3), "float"])
+@pytest.mark.parametrize("full", [False, True])
+def test_gaussian_nll_loss(reduction, var_shape, full):
+    x, t = _r(4, 3, seed=3), _r(4, 3, seed=4)
+    if var_shape == "float":
+        check_op(None, lambda x, t: F(x).gaussian_nll_loss(x, t, 0.7, full=full, reduction=reduction), inputs=[x, t])
+        return
+    v = _r(*var_shape, low=0.2, high=2.0, seed=5)
+    v.reshape(-1)[0] = 1e-8  # below eps: clamped, and the gradient still flows as torch's does
+    fn = lambda x, t, v: F(x).gaussian_nll_loss(x, t, v, full=full, reduction=reduction)  # noqa: E731
+    check_op(None, fn, inputs=[x, t, v], grad_check=False)
+    v.reshape(-1)[0] = 0.5
+    check_op(None, fn, inputs=[x, t, v])
+    _names_match(fn, [x, t, v])
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("shape", [(4, 5), (5,)])
+def test_multilabel_soft_margin_loss(reduction, weighted, shape):
+    x, t = _r(*shape, seed=3), (_r(*shape, seed=4) > 0).astype(np.float64)
+    inputs = [x, t] + ([_r(shape[-1], low=0.2, high=2, seed=5)] if weighted else [])
+    fn = lambda x, t, *w: F(x).multilabel_soft_margin_loss(x, t, *w, reduction=reduction)  # noqa: E731
+    check_op(None, fn, inputs=inputs)
+    _names_match(fn, inputs)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("p", [1, 2])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_multi_margin_loss(reduction, p, weighted):
+    x, y = _r(6, 4, seed=3), _classes((6,), 4)
+    z = 0.7 - x[np.arange(6), y][:, None] + x
+    x = np.where(np.abs(z) < 0.02, x + 0.1, x)
+    inputs = [x, y] + ([_r(4, low=0.2, high=2, seed=5)] if weighted else [])
+    fn = lambda x, y, *w: F(x).multi_margin_loss(x, y, p=p, margin=0.7, weight=w[0] if w else None,  # noqa
+                                                 reduction=reduction)
+    check_op(None, fn, inputs=inputs, requires_grad=[True, False, False][:len(inputs)])
+    _names_match(fn, inputs, [True, False, False][:len(inputs)])
+    check_op(None, lambda x, y: F(x).multi_margin_loss(x, y, p=p, reduction=reduction), inputs=[x[0], y[0]],
+             requires_grad=[True, False])
+    check_op(None, lambda x, y: F(x).multi_margin_loss(x, y, p=p, reduction=reduction), inputs=[x[0], y[:1]],
+             requires_grad=[True, False])
+
+
 # ---------------------------------------------------------------------- errors
 def _same_error(call, exact=True):
     with warnings.catch_warnings():
@@ -397,6 +523,38 @@ ERRORS = [
                                                       pos_weight=m.ones(3, requires_grad=True)),
     lambda m, Fm: Fm.binary_cross_entropy_with_logits(m.ones(3, requires_grad=True), m.ones(3),
                                                       weight=m.ones(3, requires_grad=True)),
+    lambda m, Fm: Fm.cosine_similarity(m.ones(4, 3), m.ones(4, 2)),
+    lambda m, Fm: Fm.cosine_similarity(m.ones(4, 3), m.ones(4, 3), dim=2),
+    lambda m, Fm: Fm.cosine_similarity(m.ones(4, 3, dtype=m.int64), m.ones(4, 3, dtype=m.int64)),
+    lambda m, Fm: Fm.pairwise_distance(m.ones(4, 3), m.ones(4, 2)),
+    lambda m, Fm: Fm.margin_ranking_loss(m.ones(4), m.ones(4), m.ones(4, 1)),
+    lambda m, Fm: Fm.margin_ranking_loss(m.ones(4), m.ones(4), m.ones(3)),
+    lambda m, Fm: Fm.margin_ranking_loss(m.ones(4), m.ones(4), m.ones(4), reduction="x"),
+    lambda m, Fm: Fm.hinge_embedding_loss(m.ones(4, 3), m.ones(4)),
+    lambda m, Fm: Fm.cosine_embedding_loss(m.ones(4, 3), m.ones(4, 3), m.ones(4, 1)),
+    lambda m, Fm: Fm.cosine_embedding_loss(m.ones(4, 3), m.ones(4, 3), m.ones(3)),
+    lambda m, Fm: Fm.cosine_embedding_loss(m.ones(4, 3), m.ones(4, 2), m.ones(4)),
+    lambda m, Fm: Fm.cosine_embedding_loss(m.ones(3), m.ones(3), m.ones(1)),
+    lambda m, Fm: Fm.cosine_embedding_loss(m.ones(4, 3), m.ones(4, 3), m.ones(())),
+    lambda m, Fm: Fm.triplet_margin_loss(m.ones(4, 3), m.ones(4, 3), m.ones(3)),
+    lambda m, Fm: Fm.triplet_margin_loss(m.ones(4, 3), m.ones(4, 3), m.ones(4, 3), margin=0),
+    lambda m, Fm: Fm.gaussian_nll_loss(m.ones(4, 3), m.ones(4, 3), -1.0),
+    lambda m, Fm: Fm.gaussian_nll_loss(m.ones(4, 3), m.ones(4, 3), -m.ones(4, 3)),
+    lambda m, Fm: Fm.gaussian_nll_loss(m.ones(4, 3), m.ones(4, 3), m.ones(4, 2)),
+    lambda m, Fm: Fm.gaussian_nll_loss(m.ones(4, 3), m.ones(4, 3), m.ones(4, 3), reduction="x"),
+    lambda m, Fm: Fm.multilabel_soft_margin_loss(m.ones(4, 3), m.ones(4, 3), reduction="x"),
+    lambda m, Fm: Fm.multi_margin_loss(m.ones(4, 3), m.tensor([0, 1, 2, 3])),
+    lambda m, Fm: Fm.multi_margin_loss(m.ones(4, 3), m.tensor([0, 1, 2, -1])),
+    lambda m, Fm: Fm.multi_margin_loss(m.ones(4, 3), m.tensor([0, 1, 2])),
+    lambda m, Fm: Fm.multi_margin_loss(m.ones(4, 3), m.zeros(4, 1, dtype=m.int64)),
+    lambda m, Fm: Fm.multi_margin_loss(m.ones(4, 3), m.zeros(4)),
+    lambda m, Fm: Fm.multi_margin_loss(m.ones(4, 3), m.tensor([0, 1, 2, 1]), p=3),
+    lambda m, Fm: Fm.multi_margin_loss(m.ones(4, 3), m.tensor([0, 1, 2, 1]), weight=m.ones(2, 3)),
+    lambda m, Fm: Fm.multi_margin_loss(m.ones(4, 3), m.tensor([0, 1, 2, 1]), weight=m.ones(2)),
+    lambda m, Fm: Fm.multi_margin_loss(m.ones(4, 0), m.zeros(4, dtype=m.int64)),
+    lambda m, Fm: Fm.multi_margin_loss(m.ones(4, 3), m.zeros(4, dtype=m.int64), reduction="x"),
+    lambda m, Fm: Fm.multi_margin_loss(m.ones(4, 3, requires_grad=True), m.tensor([0, 1, 2, 1]),
+                                       weight=m.ones(3, requires_grad=True)),
 ]
 
 

@@ -23,10 +23,15 @@ from ..autograd.grad_mode import GradMode
 from ._util import broadcast_error, broadcast_shape, torch_type_name, unbroadcast, wrap_dim
 
 __all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
-           "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "soft_margin_loss",
-           "poisson_nll_loss"]
-#: names also exported at numtorch's top level (torch.<name>), besides nn.functional
-TOP_LEVEL = ["binary_cross_entropy_with_logits", "kl_div"]
+           "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "cosine_similarity",
+           "pairwise_distance", "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
+           "poisson_nll_loss", "gaussian_nll_loss", "triplet_margin_loss", "cosine_embedding_loss",
+           "multilabel_soft_margin_loss", "multi_margin_loss"]
+#: names also exported at numtorch's top level (torch.<name>), besides nn.functional. torch's top-level
+#: loss functions take ``reduction`` as an int enum (accepted here by keyword); torch.poisson_nll_loss is left
+#: out because its positional arguments differ from the functional form's.
+TOP_LEVEL = ["binary_cross_entropy_with_logits", "kl_div", "cosine_similarity", "pairwise_distance",
+             "margin_ranking_loss", "hinge_embedding_loss", "triplet_margin_loss", "cosine_embedding_loss"]
 
 _REDUCTIONS = ("none", "mean", "sum")
 _ENUM = {0: "none", 1: "mean", 2: "sum"}
@@ -881,3 +886,567 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     w = None if weight is None else weight._data
     return _named(NllLossFunction, name).apply(input, target, w, reduction, ignore_index, True,
                                                float(label_smoothing))
+
+
+# ---------------------------------------------------------------------- similarities and distances
+def _vector_norm(d, p, axis, keepdims=True):
+    """The p-norm of ``d`` along ``axis`` (p = inf, -inf, 0, 1, 2 or any other real)."""
+    a = np.abs(d)
+    if p == 2:
+        return np.sqrt((d * d).sum(axis=axis, keepdims=keepdims))
+    if p == 1:
+        return a.sum(axis=axis, keepdims=keepdims)
+    if p == np.inf:
+        return a.max(axis=axis, keepdims=keepdims) if a.shape[axis] else np.zeros_like(a.sum(axis, keepdims=keepdims))
+    if p == -np.inf:
+        return a.min(axis=axis, keepdims=keepdims)
+    if p == 0:
+        return (a != 0).sum(axis=axis, keepdims=keepdims).astype(d.dtype)
+    return (a ** p).sum(axis=axis, keepdims=keepdims) ** (1.0 / p)
+
+
+def _vector_norm_grad(d, n, p, axis):
+    """d ||d||_p / d d, with torch's conventions (0 where the norm is 0; ties of the inf-norm share)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if p == 2:
+            return np.where(n == 0, 0, d / n).astype(d.dtype, copy=False)
+        if p == 1:
+            return np.sign(d)
+        if p in (np.inf, -np.inf):
+            hit = np.abs(d) == n
+            return (np.sign(d) * hit / hit.sum(axis=axis, keepdims=True)).astype(d.dtype, copy=False)
+        if p == 0:
+            return np.zeros_like(d)
+        a = np.abs(d)
+        return np.where(n == 0, 0, np.sign(d) * a ** (p - 1) / n ** (p - 1)).astype(d.dtype, copy=False)
+
+
+class CosineSimilarityFunction(ArrayFunction):
+    """y = sum(x1 x2) / (c1 c2) along ``dim``, c = max(||x||, eps);
+
+    dx1 = g (x2 / (c1 c2) - y x1 / (||x1|| c1)) (the clamp is not differentiated, as in torch), and likewise dx2.
+    """
+    node_name = "SumBackward1"
+
+    @staticmethod
+    def forward(ctx, x1, x2, dim, eps):
+        shape = np.broadcast_shapes(x1.shape, x2.shape)
+        a, b = np.broadcast_to(x1, shape), np.broadcast_to(x2, shape)
+        n1 = np.sqrt((a * a).sum(axis=dim, keepdims=True))
+        n2 = np.sqrt((b * b).sum(axis=dim, keepdims=True))
+        c1, c2 = np.maximum(n1, eps), np.maximum(n2, eps)
+        y = ((a / c1) * (b / c2)).sum(axis=dim, keepdims=True)
+        ctx.save_for_backward(a, b, n1, n2, c1, c2, y)
+        ctx.meta = (x1.shape, x2.shape, dim)
+        return y.squeeze(dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, n1, n2, c1, c2, y = ctx.saved_tensors
+        s1, s2, dim = ctx.meta
+        n1_, n2_ = ctx.needs_input_grad[:2]
+        g = np.expand_dims(g, dim)
+        g1 = g2 = None
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if n1_:
+                u1 = np.where(n1 == 0, 0, a / (n1 * c1)).astype(a.dtype, copy=False)
+                g1 = unbroadcast(g * (b / (c1 * c2) - y * u1), s1)
+            if n2_:
+                u2 = np.where(n2 == 0, 0, b / (n2 * c2)).astype(b.dtype, copy=False)
+                g2 = unbroadcast(g * (a / (c1 * c2) - y * u2), s2)
+        return g1, g2, None, None
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """Cosine of the angle between ``x1`` and ``x2`` along ``dim`` (broadcasting both).
+
+    .. math:: \\frac{x_1 \\cdot x_2}{\\max(\\|x_1\\|_2, \\epsilon) \\max(\\|x_2\\|_2, \\epsilon)}
+    """
+    _check(x1, "cosine_similarity", "x1", 1)
+    _check(x2, "cosine_similarity", "x2", 2)
+    rt = result_type(x1, x2)
+    if not rt.is_floating_point:
+        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "
+                           f"{torch_type_name(rt.np)}")
+    x1, x2 = _promote(x1, x2)
+    shape = broadcast_shape(x1._data.shape, x2._data.shape)
+    d = wrap_dim(dim, len(shape))
+    return CosineSimilarityFunction.apply(x1, x2, d, float(eps))
+
+
+class PairwiseDistanceFunction(ArrayFunction):
+    """y = ||x1 - x2 + eps||_p over the last dimension;  dx1 = g dn/dd = -dx2."""
+    node_name = "NormBackward1"
+
+    @staticmethod
+    def forward(ctx, x1, x2, p, eps, keepdim):
+        d = x1 - x2 + eps
+        scalar = d.ndim == 0
+        if scalar:
+            d = d.reshape(1)
+        n = _vector_norm(d, p, -1)
+        ctx.save_for_backward(d, n)
+        ctx.meta = (x1.shape, x2.shape, p, keepdim, scalar)
+        if scalar:
+            return n.reshape(())
+        return n if keepdim else n.squeeze(-1)
+
+    @staticmethod
+    def backward(ctx, g):
+        d, n = ctx.saved_tensors
+        s1, s2, p, keepdim, scalar = ctx.meta
+        g = g.reshape(n.shape)
+        dd = g * _vector_norm_grad(d, n, p, -1)
+        if scalar:
+            dd = dd.reshape(())
+        n1_, n2_ = ctx.needs_input_grad[:2]
+        return (unbroadcast(dd, s1) if n1_ else None), (unbroadcast(-dd, s2) if n2_ else None), None, None, None
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """p-norm distance between the rows (last dimension) of ``x1`` and ``x2``, with ``eps`` added to the difference.
+
+    .. math:: \\mathrm{dist}(x_1, x_2) = \\|x_1 - x_2 + \\epsilon\\|_p
+    """
+    _check(x1, "pairwise_distance", "x1", 1)
+    _check(x2, "pairwise_distance", "x2", 2)
+    x1, x2 = _promote(x1, x2)
+    broadcast_shape(x1._data.shape, x2._data.shape)
+    return PairwiseDistanceFunction.apply(x1, x2, float(p), float(eps), bool(keepdim))
+
+
+# ---------------------------------------------------------------------- margin losses
+class MarginRankingLossFunction(ArrayFunction):
+    """l = max(0, -t (x1 - x2) + margin);  where active: dx1 = -t, dx2 = t, dt = -(x1 - x2)."""
+    node_name = "ClampMinBackward0"
+
+    @staticmethod
+    def forward(ctx, x1, x2, t, margin, reduction):
+        diff = x1 - x2
+        z = -t * diff + margin
+        ctx.save_for_backward(diff, t, z)
+        ctx.meta = (x1.shape, x2.shape, np.shape(t), reduction)
+        return _reduce(np.maximum(z, 0), reduction)
+
+    @staticmethod
+    def backward(ctx, g):
+        diff, t, z = ctx.saved_tensors
+        s1, s2, st, reduction = ctx.meta
+        n1, n2, nt = ctx.needs_input_grad[:3]
+        gl = _grad_of_reduce(g, reduction, z.shape, g.dtype) * (z >= 0)
+        return ((unbroadcast(-t * gl, s1) if n1 else None), (unbroadcast(t * gl, s2) if n2 else None),
+                (unbroadcast(-diff * gl, st) if nt else None), None, None)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    """Ranking loss: ``target`` = 1 asks for ``input1`` > ``input2``, -1 for the opposite.
+
+    .. math:: \\ell_i = \\max(0, -y_i (x_{1,i} - x_{2,i}) + \\text{margin})
+    """
+    for i, (n, t) in enumerate((("input1", input1), ("input2", input2), ("target", target))):
+        _check(t, "margin_ranking_loss", n, i + 1)
+    reduction = _reduction(reduction, size_average, reduce)
+    if input1._data.ndim != input2._data.ndim or input1._data.ndim != target._data.ndim:
+        raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+                           f"input1: {_size(input1._data.shape)}, input2: {_size(input2._data.shape)}, target: "
+                           f"{_size(target._data.shape)} ")
+    input1, input2, target = _promote(input1, input2, target)
+    broadcast_shape(target._data.shape, broadcast_shape(input1._data.shape, input2._data.shape))
+    name = _by_reduction("ClampMinBackward0", "MeanBackward0", "SumBackward0")[reduction]
+    return _named(MarginRankingLossFunction, name).apply(input1, input2, target, float(margin), reduction)
+
+
+class HingeEmbeddingLossFunction(ArrayFunction):
+    """l = max(0, margin - x) where t != 1, plus x where t != -1;  dx = -(margin - x >= 0) [t != 1] + [t != -1]."""
+    node_name = "AddBackward0"
+
+    @staticmethod
+    def forward(ctx, x, t, margin, reduction):
+        shape = np.broadcast_shapes(x.shape, np.shape(t))
+        z = margin - x
+        not_pos, not_neg = t != 1, t != -1
+        l = np.where(not_pos, np.maximum(z, 0), 0) + np.where(not_neg, x, 0)
+        ctx.save_for_backward(z, not_pos, not_neg)
+        ctx.meta = (x.shape, shape, reduction)
+        return _reduce(np.broadcast_to(l, shape).astype(x.dtype, copy=False), reduction)
+
+    @staticmethod
+    def backward(ctx, g):
+        z, not_pos, not_neg = ctx.saved_tensors
+        sx, shape, reduction = ctx.meta
+        gl = _grad_of_reduce(g, reduction, shape, g.dtype)
+        d = not_neg.astype(g.dtype) - (not_pos & (z >= 0)).astype(g.dtype)
+        return unbroadcast(gl * d, sx), None, None, None
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    """Hinge embedding loss for targets in {1, -1}: distances for similar pairs, hinged ones for dissimilar.
+
+    .. math:: \\ell_i = x_i \\text{ if } y_i = 1, \\quad \\max(0, \\text{margin} - x_i) \\text{ if } y_i = -1
+    """
+    _check(input, "hinge_embedding_loss", "input", 1)
+    _check(target, "hinge_embedding_loss", "target", 2)
+    reduction = _reduction(reduction, size_average, reduce)
+    broadcast_shape(target._data.shape, input._data.shape)
+    (input,) = _promote(input)
+    name = _by_reduction("AddBackward0", "MeanBackward0", "SumBackward0")[reduction]
+    return _named(HingeEmbeddingLossFunction, name).apply(input, target, float(margin), reduction)
+
+
+class CosineEmbeddingLossFunction(ArrayFunction):
+    """cos = sum(x1 x2) / sqrt((|x1|^2 + 1e-12)(|x2|^2 + 1e-12)) along the last dimension;
+
+    l = 1 - cos where t == 1, max(0, cos - margin) where t == -1;
+    dcos/dx1 = x2 / D - cos x1 / S1, dcos/dx2 = x1 / D - cos x2 / S2 (S = |x|^2 + 1e-12, D = sqrt(S1 S2)).
+    """
+    node_name = "AddBackward0"
+
+    @staticmethod
+    def forward(ctx, x1, x2, t, margin, reduction):
+        dim = x1.ndim - 1
+        shape = np.broadcast_shapes(x1.shape, x2.shape)
+        a, b = np.broadcast_to(x1, shape), np.broadcast_to(x2, shape)
+        s1 = (a * a).sum(axis=dim) + 1e-12
+        s2 = (b * b).sum(axis=dim) + 1e-12
+        den = np.sqrt(s1 * s2)
+        cos = (a * b).sum(axis=dim) / den
+        pos, neg = t == 1, t == -1
+        l = np.where(pos, 1 - cos, 0) + np.where(neg, np.maximum(cos - margin, 0), 0)
+        l = l.astype(x1.dtype, copy=False)
+        ctx.save_for_backward(a, b, s1, s2, den, cos, pos, neg)
+        ctx.meta = (x1.shape, x2.shape, margin, reduction, dim)
+        return _reduce(l, reduction)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, s1, s2, den, cos, pos, neg = ctx.saved_tensors
+        sh1, sh2, margin, reduction, dim = ctx.meta
+        n1, n2 = ctx.needs_input_grad[:2]
+        gl = _grad_of_reduce(g, reduction, cos.shape, g.dtype)
+        dcos = (gl * (neg & (cos - margin >= 0)) - gl * pos).astype(g.dtype, copy=False)
+        dcos, den_, cos_ = (np.expand_dims(v, dim) for v in (dcos, den, cos))
+        g1 = unbroadcast(dcos * (b / den_ - cos_ * a / np.expand_dims(s1, dim)), sh1) if n1 else None
+        g2 = unbroadcast(dcos * (a / den_ - cos_ * b / np.expand_dims(s2, dim)), sh2) if n2 else None
+        return g1, g2, None, None, None
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    """Cosine embedding loss: pull pairs together (target 1) or push their cosine below ``margin`` (target -1).
+
+    .. math:: \\ell_i = 1 - \\cos(x_{1,i}, x_{2,i}) \\text{ if } y_i = 1, \\quad
+        \\max(0, \\cos(x_{1,i}, x_{2,i}) - \\text{margin}) \\text{ if } y_i = -1
+    """
+    for i, (n, t) in enumerate((("input1", input1), ("input2", input2), ("target", target))):
+        _check(t, "cosine_embedding_loss", n, i + 1)
+    reduction = _reduction(reduction, size_average, reduce)
+    td = target._data.ndim
+    s1, s2 = list(input1._data.shape), list(input2._data.shape)
+    if td not in (0, 1):
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if td == 1 and (len(s1) != 2 or len(s2) != 2):
+        raise RuntimeError(f"1D target tensor expects 2D input tensors, but found inputs with sizes {s1} and {s2}.")
+    if td == 0 and (len(s1) != 1 or len(s2) != 1):
+        raise RuntimeError(f"0D target tensor expects 1D input tensors, but found inputs with sizes {s1} and {s2}.")
+    input1, input2 = _promote(input1, input2)
+    shape = broadcast_shape(input1._data.shape, input2._data.shape)
+    broadcast_shape(target._data.shape, shape[:-1])
+    name = _by_reduction("AddBackward0", "MeanBackward0", "SumBackward0")[reduction]
+    return _named(CosineEmbeddingLossFunction, name).apply(input1, input2, target, float(margin), reduction)
+
+
+class TripletMarginLossFunction(ArrayFunction):
+    """l = max(0, margin + d(a, p) - d(a, n)), d(u, v) = ||u - v + eps||_p over the last dimension; with ``swap``
+    d(a, n) is replaced by min(d(a, n), d(p, n)) (ties share the gradient, as torch's minimum does)."""
+    node_name = "ClampMinBackward0"
+
+    @staticmethod
+    def forward(ctx, a, p, n, margin, norm_p, eps, swap, reduction):
+        dap, dan = a - p + eps, a - n + eps
+        scalar = dap.ndim == 0
+        if scalar:
+            dap, dan = dap.reshape(1), dan.reshape(1)
+        npos = _vector_norm(dap, norm_p, -1)
+        nneg = _vector_norm(dan, norm_p, -1)
+        dpn = nswap = None
+        if swap:
+            dpn = p - n + eps
+            dpn = dpn.reshape(1) if scalar else dpn
+            nswap = _vector_norm(dpn, norm_p, -1)
+            dist_neg = np.minimum(nneg, nswap)
+        else:
+            dist_neg = nneg
+        z = (margin + npos - dist_neg)[..., 0]
+        ctx.save_for_backward(dap, dan, npos, nneg, z, dpn, nswap)
+        ctx.meta = (a.shape, p.shape, n.shape, norm_p, swap, reduction, scalar)
+        l = np.maximum(z, 0)
+        return _reduce(l.reshape(()) if scalar else l, reduction)
+
+    @staticmethod
+    def backward(ctx, g):
+        dap, dan, npos, nneg, z, dpn, nswap = ctx.saved_tensors
+        sa, sp, sn, norm_p, swap, reduction, scalar = ctx.meta
+        gl = _grad_of_reduce(g, reduction, () if scalar else z.shape, g.dtype)
+        gz = (np.reshape(gl, z.shape) * (z >= 0)).astype(g.dtype, copy=False)[..., None]
+        g_pos = gz * _vector_norm_grad(dap, npos, norm_p, -1)            # d/d(a - p)
+        if swap:
+            half = np.where(nneg == nswap, 0.5, 1.0).astype(g.dtype)
+            w_neg = np.where(nneg <= nswap, half, 0).astype(g.dtype)
+            w_swap = np.where(nswap <= nneg, half, 0).astype(g.dtype)
+        else:
+            w_neg, w_swap = 1, 0
+        g_neg = -gz * w_neg * _vector_norm_grad(dan, nneg, norm_p, -1)   # d/d(a - n)
+        ga = g_pos + g_neg
+        gp = -g_pos
+        gn = -g_neg
+        if swap:
+            g_sw = -gz * w_swap * _vector_norm_grad(dpn, nswap, norm_p, -1)  # d/d(p - n)
+            gp = gp + g_sw
+            gn = gn - g_sw
+        if scalar:
+            ga, gp, gn = ga.reshape(()), gp.reshape(()), gn.reshape(())
+        na, np_, nn = ctx.needs_input_grad[:3]
+        return ((unbroadcast(ga, sa) if na else None), (unbroadcast(gp, sp) if np_ else None),
+                (unbroadcast(gn, sn) if nn else None), None, None, None, None, None)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
+    """Triplet loss: the anchor must be closer to the positive than to the negative by ``margin``.
+
+    .. math:: \\ell_i = \\max(0, \\text{margin} + d(a_i, p_i) - d(a_i, n_i)), \\quad
+        d(u, v) = \\|u - v + \\epsilon\\|_p
+    """
+    for i, (n, t) in enumerate((("anchor", anchor), ("positive", positive), ("negative", negative))):
+        _check(t, "triplet_margin_loss", n, i + 1)
+    reduction = _reduction(reduction, size_average, reduce)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    da, dp, dn = anchor._data.ndim, positive._data.ndim, negative._data.ndim
+    if not (da == dp == dn):
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {da}D, positive {dp}D, and negative {dn}D inputs")
+    anchor, positive, negative = _promote(anchor, positive, negative)
+    broadcast_shape(anchor._data.shape, positive._data.shape, negative._data.shape)
+    name = _by_reduction("ClampMinBackward0", "MeanBackward0", "SumBackward0")[reduction]
+    return _named(TripletMarginLossFunction, name).apply(anchor, positive, negative, float(margin), float(p),
+                                                         float(eps), bool(swap), reduction)
+
+
+# ---------------------------------------------------------------------- Gaussian NLL
+class _Unsqueezed(ArrayFunction):
+    """var[..., None] (homoscedastic variance per row)."""
+    node_name = "UnsqueezeBackward0"
+    view_of_input = True
+
+    @staticmethod
+    def forward(ctx, v):
+        return v[..., None]
+
+    @staticmethod
+    def backward(ctx, g):
+        return g[..., 0]
+
+
+class GaussianNllLossFunction(ArrayFunction):
+    """l = (log v + (x - t)^2 / v) / 2 (+ log(2 pi) / 2), v = max(var, eps) (the clamp is not differentiated);
+
+    dx = (x - t) / v = -dt,  dvar = (1 / v - (x - t)^2 / v^2) / 2.
+    """
+    node_name = "MulBackward0"
+
+    @staticmethod
+    def forward(ctx, x, t, var, full, eps, reduction):
+        v = np.maximum(var, eps)
+        d = x - t
+        l = 0.5 * (np.log(v) + d * d / v)
+        if full:
+            l = l + 0.5 * math.log(2 * math.pi)
+        ctx.save_for_backward(d, v)
+        ctx.meta = (x.shape, t.shape, var.shape, l.shape, reduction)
+        return _reduce(l, reduction)
+
+    @staticmethod
+    def backward(ctx, g):
+        d, v = ctx.saved_tensors
+        sx, st, sv, shape, reduction = ctx.meta
+        nx, nt, nv = ctx.needs_input_grad[:3]
+        gl = _grad_of_reduce(g, reduction, shape, g.dtype)
+        r = d / v
+        gx = unbroadcast(gl * r, sx) if nx else None
+        gt = unbroadcast(-gl * r, st) if nt else None
+        gv = unbroadcast(gl * 0.5 * (1 / v - r * r), sv) if nv else None
+        return gx, gt, gv, None, None, None
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """Negative log-likelihood of ``target`` under Gaussians with mean ``input`` and variance ``var``.
+
+    .. math:: \\ell_i = \\frac{1}{2}\\left(\\log \\max(\\sigma_i^2, \\epsilon)
+        + \\frac{(x_i - y_i)^2}{\\max(\\sigma_i^2, \\epsilon)}\\right) \\; \\left(+ \\frac{1}{2} \\log 2\\pi
+        \\text{ if full}\\right)
+
+    ``var`` may have the input's shape, lack its last dimension, or have a single mismatched dimension of size 1
+    (homoscedastic); a float is a shared variance.
+    """
+    _check(input, "gaussian_nll_loss", "input", 1)
+    _check(target, "gaussian_nll_loss", "target", 2)
+    if isinstance(var, float):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = _from_array(np.full(input._data.shape, var, input._data.dtype))
+    elif (var._data < 0).any():
+        raise ValueError("var has negative entry/entries")
+    xs, vs = input._data.shape, var._data.shape
+    if vs != xs:
+        if xs[:-1] == vs:
+            var = _Unsqueezed.apply(var)
+        elif len(xs) == len(vs) and sum(b for a, b in zip(xs, vs) if a != b) == 1:
+            pass
+        else:
+            raise ValueError("var is of incorrect size")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not valid")
+    input, target, var = _promote(input, target, var)
+    broadcast_shape(input._data.shape, target._data.shape, var._data.shape)
+    name = _by_reduction("AddBackward0" if full else "MulBackward0", "MeanBackward0", "SumBackward0")[reduction]
+    return _named(GaussianNllLossFunction, name).apply(input, target, var, bool(full), float(eps), reduction)
+
+
+# ---------------------------------------------------------------------- multi-label / multi-class margins
+class MultilabelSoftMarginLossFunction(ArrayFunction):
+    """l_n = -sum_c w_c (t log sigmoid(x) + (1 - t) log sigmoid(-x)) / C;
+
+    dx = w (sigmoid(x) - t) / C,  dt = -w x / C,  dw = per-element loss / C.
+    """
+    node_name = "DivBackward0"
+
+    @staticmethod
+    def forward(ctx, x, t, w, reduction):
+        sp_neg = np.log1p(np.exp(-np.abs(x)))                # common part of -log sigmoid(+-x)
+        nls_pos = sp_neg + np.maximum(-x, 0)                 # -log sigmoid(x)
+        nls_neg = sp_neg + np.maximum(x, 0)                  # -log sigmoid(-x)
+        e = t * nls_pos + (1 - t) * nls_neg
+        C = x.shape[-1] if x.ndim else 1
+        ew = e * w if w is not None else e
+        l = ew.sum(axis=-1) / np.asarray(C, ew.dtype) if x.ndim else ew / np.asarray(C, ew.dtype)
+        ctx.save_for_backward(x, t, w, e)
+        ctx.meta = (x.shape, np.shape(t), None if w is None else w.shape, ew.shape, C, reduction)
+        return _reduce(l, reduction)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, t, w, e = ctx.saved_tensors
+        sx, st, sw, shape, C, reduction = ctx.meta
+        nx, nt, nw = ctx.needs_input_grad[:3]
+        gl = _grad_of_reduce(g, reduction, shape[:-1] if len(shape) else (), g.dtype)
+        gl = (np.expand_dims(gl, -1) if len(shape) else gl) / np.asarray(C, g.dtype)
+        gw_ = gl * w if w is not None else gl
+        gx = gt = gw = None
+        if nx:
+            gx = unbroadcast(gw_ * (0.5 * np.tanh(0.5 * x) + 0.5 - t), sx)
+        if nt:
+            gt = unbroadcast(-gw_ * x, st)
+        if nw:
+            gw = unbroadcast(gl * e, sw)
+        return gx, gt, gw, None
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """Multi-label one-versus-all logistic loss, averaged over the classes (last dimension).
+
+    .. math:: \\ell_n = -\\frac{1}{C} \\sum_c w_c \\left(y_{nc} \\log \\sigma(x_{nc})
+        + (1 - y_{nc}) \\log \\sigma(-x_{nc})\\right)
+    """
+    _check(input, "multilabel_soft_margin_loss", "input", 1)
+    _check(target, "multilabel_soft_margin_loss", "target", 2)
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not valid")
+    input, target, weight = _promote(input, target, weight)
+    broadcast_shape(input._data.shape, target._data.shape, *(() if weight is None else (weight._data.shape,)))
+    name = _by_reduction("DivBackward0", "MeanBackward0", "SumBackward0")[reduction]
+    return _named(MultilabelSoftMarginLossFunction, name).apply(input, target, weight, reduction)
+
+
+class MultiMarginLossFunction(ArrayFunction):
+    """l_n = sum_{j != y} w_y max(0, margin - x_y + x_j)^p / C;
+
+    for active j: dx_j = w_y p z^(p-1) / C, and dx_y = -sum_j of those.
+    """
+    node_name = "MultiMarginLossBackward0"
+
+    @staticmethod
+    def forward(ctx, x, y, w, p, margin, reduction, out_shape):
+        x2 = x.reshape(-1, x.shape[-1]) if x.ndim else x.reshape(1, 1)
+        n, C = x2.shape
+        y = y.reshape(-1)
+        rows = np.arange(n)
+        z = margin - x2[rows, y][:, None] + x2
+        z[rows, y] = 0
+        act = z > 0
+        zp = np.where(act, z if p == 1 else z * z, 0).astype(x.dtype, copy=False)
+        wy = w[y] if w is not None else None
+        l = zp.sum(axis=1)
+        if wy is not None:
+            l = l * wy
+        l = l / np.asarray(C, x.dtype)
+        ctx.save_for_backward(z, act, wy, y)
+        ctx.meta = (x.shape, p, C, reduction)
+        if reduction == "none":
+            return l.reshape(out_shape)
+        return _reduce(l, reduction)
+
+    @staticmethod
+    def backward(ctx, g):
+        z, act, wy, y = ctx.saved_tensors
+        x_shape, p, C, reduction = ctx.meta
+        n = z.shape[0]
+        gl = _grad_of_reduce(g.reshape(-1) if reduction == "none" else g, reduction, (n,), g.dtype)
+        coef = gl / np.asarray(C, g.dtype)
+        if wy is not None:
+            coef = coef * wy
+        d = act * (1 if p == 1 else 2 * z)
+        d = (d * coef[:, None]).astype(g.dtype, copy=False)
+        rows = np.arange(n)
+        d[rows, y] = 0
+        d[rows, y] = -d.sum(axis=1)
+        return d.reshape(x_shape), None, None, None, None, None, None
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+                      reduction="mean"):
+    """Multi-class hinge loss.
+
+    .. math:: \\ell_n = \\frac{1}{C} \\sum_{j \\ne y_n} w_{y_n} \\max(0, \\text{margin} - x_{n, y_n} + x_{n, j})^p
+
+    Shape: input ``(N, C)`` or ``(C,)``; target ``(N,)`` class indices.
+    """
+    _check(input, "multi_margin_loss", "input", 1)
+    _check(target, "multi_margin_loss", "target", 2)
+    reduction = _reduction(reduction, size_average, reduce)
+    if p != 1 and p != 2:
+        raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None and weight._data.ndim != 1:
+        raise ValueError("weight must be one-dimensional")
+    x, t = input._data, target._data
+    nd = x.ndim
+    if not ((nd == 2 and x.shape[1] != 0) or (nd == 1 and x.shape[0] != 0) or nd == 0):
+        raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+                           f"{list(x.shape)}")
+    nframe, C = (1, x.shape[0] if nd == 1 else 1) if nd <= 1 else x.shape
+    if t.ndim > 1 or t.size != nframe:
+        raise RuntimeError(f"multi_margin_loss: target tensor should be 1-D with size equal to the number of input "
+                           f"samples (batch size). Expected target size [{nframe}], but got {list(t.shape)}. Input "
+                           f"has shape {list(x.shape)}.")
+    if t.dtype != np.int64:
+        raise RuntimeError(f"expected scalar type Long but found {torch_type_name(t.dtype)}")
+    if weight is not None:
+        if weight._data.size != C:
+            raise RuntimeError(f"inconsistent weight size, expected {C} but got {list(weight._data.shape)}")
+        _no_grad_arg(weight, "multi_margin_loss", "weight")
+    if t.size and (t.min() < 0 or t.max() >= C):
+        raise RuntimeError("target out of range")
+    out_shape = (x.shape[0],) if nd == 2 else tuple(t.shape)
+    w = None if weight is None else weight._data.astype(x.dtype, copy=False)
+    return MultiMarginLossFunction.apply(input, target, w, int(p), float(margin), reduction, out_shape)
