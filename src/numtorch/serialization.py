@@ -63,7 +63,8 @@ _FOREIGN_DTYPES = ("uint16", "uint32", "uint64", "float8_e4m3fn", "float8_e5m2",
                    "uint4", "uint5", "uint6", "uint7")
 _ALIGNMENT = 64          # torch's default storage alignment (the ``.storage_alignment`` record)
 _FORMAT_VERSION = b"3\n"  # the ``version`` record torch 2.x writes for plain tensor data
-_U32 = 0xFFFFFFFF        # beyond this a size or offset needs the zip64 fields
+_U32 = 0xFFFFFFFF        # the 32-bit field maximum, written as the placeholder when zip64 fields hold a value
+_ZIP64_AT = _U32         # a size or offset at least this large needs the zip64 fields
 _LEGACY_MAGIC = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19"  # pickled 0x1950a86a20f9469cfc6c, legacy torch
 _INT64_MAX = 2 ** 63 - 1
 _CHUNK = 1 << 24
@@ -684,9 +685,9 @@ class _ZipWriter:
         crc = zlib.crc32(data) & _U32
         offset = self.pos
         zip64 = b""
-        if size >= _U32 or offset >= _U32:
-            fields = (struct.pack("<QQ", size, size) if size >= _U32 else b"") + \
-                     (struct.pack("<Q", offset) if offset >= _U32 else b"")
+        if size >= _ZIP64_AT or offset >= _ZIP64_AT:
+            fields = (struct.pack("<QQ", size, size) if size >= _ZIP64_AT else b"") + \
+                     (struct.pack("<Q", offset) if offset >= _ZIP64_AT else b"")
             zip64 = struct.pack("<HH", 1, len(fields)) + fields
         start = offset + 30 + len(full) + len(zip64) + 4
         pad = -start % _ALIGNMENT
@@ -713,15 +714,14 @@ class _ZipWriter:
     def finish(self):
         cd_start = self.pos
         for full, crc, size, offset in self.entries:
-            fields = b""
-            if size >= _U32:
-                fields += struct.pack("<QQ", size, size)
-            if offset >= _U32:
-                fields += struct.pack("<Q", offset)
+            big_size, big_offset = size >= _ZIP64_AT, offset >= _ZIP64_AT
+            fields = (struct.pack("<QQ", size, size) if big_size else b"") + \
+                     (struct.pack("<Q", offset) if big_offset else b"")
             extra = struct.pack("<HH", 1, len(fields)) + fields if fields else b""
+            size32 = _U32 if big_size else size
             self._write(struct.pack("<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 0, 0, 0x0808, 0, 0, 0, crc,
-                                    min(size, _U32), min(size, _U32), len(full), len(extra), 0, 0, 0, 0,
-                                    min(offset, _U32)))
+                                    size32, size32, len(full), len(extra), 0, 0, 0, 0,
+                                    _U32 if big_offset else offset))
             self._write(full + extra)
         cd_size = self.pos - cd_start
         n = len(self.entries)
@@ -729,7 +729,8 @@ class _ZipWriter:
         self._write(struct.pack("<4sQHHIIQQQQ", b"PK\x06\x06", 44, 0x031E, 0x002D, 0, 0, n, n, cd_size, cd_start))
         self._write(struct.pack("<4sIQI", b"PK\x06\x07", 0, eocd64, 1))
         self._write(struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, min(n, 0xFFFF), min(n, 0xFFFF),
-                                min(cd_size, _U32), min(cd_start, _U32), 0))
+                                _U32 if cd_size >= _ZIP64_AT else cd_size,
+                                _U32 if cd_start >= _ZIP64_AT else cd_start, 0))
 
 
 # ============================================================================================= load
