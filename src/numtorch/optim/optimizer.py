@@ -240,9 +240,10 @@ def _check_fused_param(p):
                            f"devices: {_FUSED_DEVICES} but {p.dtype} and cpu")
 
 
-def _check_capturable():
-    raise AssertionError(f"If capturable=True, params and state_steps must be on supported devices: "
-                         f"{_CAPTURABLE_DEVICES}.")
+def _check_capturable(what="params and state_steps", xla=True):
+    """torch's error for ``capturable=True`` on the CPU (the only device numtorch has)."""
+    devices = _CAPTURABLE_DEVICES if xla else [d for d in _CAPTURABLE_DEVICES if d != "xla"]
+    raise AssertionError(f"If capturable=True, {what} must be on supported devices: {devices}.")
 
 
 def _check_fused_flags(defaults):
