@@ -144,8 +144,12 @@ def load(data):
         dict[str, Tensor]
     """
     st = _backend()
-    return {name: _from_array(_to_array(name, info["dtype"], info["shape"], info["data"]))
-            for name, info in st.deserialize(data)}
+    entries = st.deserialize(data)
+    for name, info in entries:
+        if info["dtype"] not in _NP_OF_TAG and info["dtype"] != "BF16":
+            raise ValueError(f"numtorch.safetensors: tensor '{name}' has dtype {info['dtype']}, which numtorch "
+                             "(NumPy) cannot represent")
+    return {name: _from_array(_to_array(name, info["dtype"], info["shape"], info["data"])) for name, info in entries}
 
 
 def load_file(filename, device="cpu"):
@@ -187,9 +191,6 @@ def _to_array(name, tag, shape, raw):
                       "bfloat16; the conversion is exact)", UserWarning, stacklevel=3)
         bits = np.frombuffer(buf, dtype="<u2").astype(np.uint32) << 16
         return bits.view(np.float32).reshape(shape)
-    npd = _NP_OF_TAG.get(tag)
-    if npd is None:
-        raise ValueError(f"numtorch.safetensors: tensor '{name}' has dtype {tag}, which numtorch (NumPy) cannot "
-                         "represent")
+    npd = _NP_OF_TAG[tag]
     arr = np.frombuffer(buf, dtype=np.dtype(npd).newbyteorder("<")).reshape(shape)
     return arr if arr.dtype.isnative else arr.astype(np.dtype(npd))
