@@ -243,7 +243,7 @@ def test_warns_when_scheduler_steps_before_optimizer():
     for lib in (nt, torch):
         opt = make_opt(lib)
         sched = lib.optim.lr_scheduler.StepLR(opt, 2)
-        with pytest.warns(UserWarning, match="Detected call of `lr_scheduler.step\\(\\)` before `optimizer.step\\(\\)`"):
+        with pytest.warns(UserWarning, match=r"Detected call of `lr_scheduler.step\(\)` before `optimizer.step\(\)`"):
             sched.step()
 
 

@@ -735,3 +735,32 @@ def test_optim_importable_without_torch_names():
         assert hasattr(optim, name)
     for name in ALL:
         assert "math::" in getattr(optim, name).__doc__
+
+
+# ---------------------------------------------------------------------------------------------- end to end
+@TORCH
+def test_module_training_with_scheduler_matches_torch():
+    """nn.Linear layers trained with AdamW and OneCycleLR stepped per batch, as a user would write it."""
+    rng = np.random.default_rng(5)
+    X, Y = rng.standard_normal((16, 5)), rng.standard_normal((16, 2))
+    torch.manual_seed(0)
+    tmodel = torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.Linear(4, 2)).double()
+    nmodel = nt.nn.Sequential(nt.nn.Linear(5, 4), nt.nn.Linear(4, 2)).double()
+    nmodel.load_state_dict({k: nt.from_numpy(v.detach().numpy().copy()) for k, v in tmodel.state_dict().items()})
+    runs = []
+    for lib, model in ((torch, tmodel), (nt, nmodel)):
+        opt = lib.optim.AdamW(model.parameters(), lr=0.01, weight_decay=0.05)
+        sched = lib.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.05, total_steps=16)
+        x, y = lib.from_numpy(X), lib.from_numpy(Y)
+        for i in range(16):
+            opt.zero_grad()
+            loss = lib.nn.functional.mse_loss(model(x[i:i + 1]), y[i:i + 1])
+            loss.backward()
+            opt.step()
+            sched.step()
+        runs.append((model, opt, sched))
+    (tm, topt, ts), (nm, nopt, ns) = runs
+    assert ns.get_last_lr() == ts.get_last_lr()
+    assert [g["betas"] for g in nopt.param_groups] == [g["betas"] for g in topt.param_groups]
+    assert_params_close(list(nm.parameters()), list(tm.parameters()))
+    assert_state_close(nopt, topt)
