@@ -150,6 +150,65 @@ def _maxpool(lib):
     return step
 
 
+def _tudui(lib):
+    nn = lib.nn
+    return nn.Sequential(
+        nn.Conv2d(3, 32, 5, padding=2), nn.MaxPool2d(2),
+        nn.Conv2d(32, 32, 5, padding=2), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 5, padding=2), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(1024, 64), nn.Linear(64, 10))
+
+
+@workload("Tudui forward no_grad (64,3,32,32)", target=1.3, issue=3)
+def _tudui_infer(lib):
+    lib.manual_seed(0)
+    model = _tudui(lib).eval()
+    x = _seeded(lib, 64, 3, 32, 32)
+
+    def step():
+        with lib.no_grad():
+            model(x)
+    return step
+
+
+def _train_step(lib, model, x, y, lr=0.01, momentum=0.9):
+    opt = lib.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+    loss_fn = lib.nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+    return step
+
+
+@workload("Tudui training step (64,3,32,32) SGD", target=2.0, issue=3)
+def _tudui_train(lib):
+    lib.manual_seed(0)
+    y = lib.from_numpy(np.random.default_rng(1).integers(0, 10, 64))
+    return _train_step(lib, _tudui(lib), _seeded(lib, 64, 3, 32, 32), y)
+
+
+@workload("Linear(10,5) forward (3,10) [per-call overhead]", target=1.0, issue=3)
+def _small_linear(lib):
+    lib.manual_seed(0)
+    lin = lib.nn.Linear(10, 5)
+    x = _seeded(lib, 3, 10)
+
+    def step():
+        lin(x)
+    return step
+
+
+@workload("MLP 784-512-512-10 training step (128,784)", target=1.3, issue=3)
+def _mlp_train(lib):
+    lib.manual_seed(0)
+    nn = lib.nn
+    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
+    y = lib.from_numpy(np.random.default_rng(1).integers(0, 10, 128))
+    return _train_step(lib, model, _seeded(lib, 128, 784), y)
+
+
 # ---------------------------------------------------------------------- timing
 def _calibrate(step, budget=0.05):
     """How many steps make one timed block of about ``budget`` seconds."""
