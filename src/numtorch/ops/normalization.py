@@ -394,8 +394,9 @@ def group_norm(input: Tensor, num_groups: int, weight=None, bias=None, eps: floa
                            f"of shape {shape} and num_groups={num_groups}")
     for t, name in ((weight, "weight"), (bias, "bias")):
         if t is not None and (t._data.ndim != 1 or t._data.size != c):
+            shown = [0] if weight is None else list(weight._data.shape)   # torch prints weight's shape for both
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in "
-                               f"input, but got {name} of shape {list(t._data.shape)} and input of shape {shape}")
+                               f"input, but got {name} of shape {shown} and input of shape {shape}")
     _check_float(input, "GroupNormKernelImpl")
     _check_same_dtype(input, weight, bias)
     if input._data.size == 0:
