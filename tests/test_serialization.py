@@ -319,6 +319,16 @@ def test_mmap_load_is_copy_on_write(tmp_path):
         nt.load(io.BytesIO(before), mmap=True)
 
 
+def test_resave_over_the_mmapped_file(tmp_path):
+    # the rename leaves the mapped (old) file intact while the new one is written from it
+    path = tmp_path / "m.pt"
+    nt.save({"w": nt.arange(100.0)}, path)
+    out = nt.load(path, mmap=True)
+    out["w"]._data[:] += 1
+    nt.save(out, path)
+    _same(nt.load(path)["w"], nt.arange(100.0) + 1)
+
+
 def test_overwrite_replaces_atomically_and_follows_symlinks(tmp_path):
     real = tmp_path / "real.pt"
     link = tmp_path / "link.pt"
@@ -544,6 +554,14 @@ def test_bad_crc_and_corrupt_records(tmp_path):
     (tmp_path / "flip2.pt").write_bytes(bytes(data))
     with pytest.raises(RuntimeError, match=r"record 'ok/data.pkl' .*Bad CRC-32"):
         nt.load(tmp_path / "flip2.pt")
+    # a local header that does not match the directory
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        offset = z.getinfo("ok/data/0").header_offset
+    data[offset + 30 + len("ok/data/")] = ord("9")
+    (tmp_path / "header.pt").write_bytes(bytes(data))
+    with pytest.raises(RuntimeError, match="has a local header for 'ok/data/9' - the file is corrupt"):
+        nt.load(tmp_path / "header.pt")
     # a missing storage record
     body = _op_tensor(key="7")
     with pytest.raises(RuntimeError, match="missing the record 'archive/data/7'"):

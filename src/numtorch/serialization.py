@@ -965,38 +965,56 @@ class _Archive:
         if nbytes == 0:
             return np.empty(0, np.uint8)
         if self.mm is not None:
-            return self._mapped(info, nbytes)
+            if info.compress_type != zipfile.ZIP_STORED:
+                raise RuntimeError(f"numtorch.load: mmap=True needs uncompressed records; '{info.filename}' is "
+                                   "compressed")
+            return np.frombuffer(self.mm, np.uint8, count=nbytes, offset=self._data_start(info))
         out = np.empty(nbytes, np.uint8)
         view = memoryview(out)
         try:
-            with self.zf.open(info) as rec:
+            if info.compress_type == zipfile.ZIP_STORED:
+                # read straight into the array, then check the CRC-32 the directory records
+                self.fh.seek(self._data_start(info))
                 pos = 0
                 while pos < nbytes:
-                    chunk = rec.read(min(_CHUNK, nbytes - pos))
-                    if not chunk:
+                    n = self.fh.readinto(view[pos:pos + _CHUNK])
+                    if not n:
                         raise EOFError(f"record ended after {pos} of {nbytes} bytes")
-                    view[pos:pos + len(chunk)] = chunk
-                    pos += len(chunk)
-                rec.read(1)  # reaching the end runs zipfile's CRC-32 check
+                    pos += n
+                if zlib.crc32(view) & _U32 != info.CRC:
+                    raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r}")
+            else:
+                with self.zf.open(info) as rec:
+                    pos = 0
+                    while pos < nbytes:
+                        chunk = rec.read(min(_CHUNK, nbytes - pos))
+                        if not chunk:
+                            raise EOFError(f"record ended after {pos} of {nbytes} bytes")
+                        view[pos:pos + len(chunk)] = chunk
+                        pos += len(chunk)
+                    rec.read(1)  # reaching the end runs zipfile's CRC-32 check
         except (zipfile.BadZipFile, EOFError, OSError, zlib.error, struct.error, ValueError) as e:
             raise RuntimeError(f"numtorch.load: record '{info.filename}' of {self.label} is corrupt or truncated "
                                f"({type(e).__name__}: {e})") from e
         return out
 
-    def _mapped(self, info, nbytes):
-        if info.compress_type != zipfile.ZIP_STORED:
-            raise RuntimeError(f"numtorch.load: mmap=True needs uncompressed records; '{info.filename}' is "
-                               "compressed")
-        header = self.mm[info.header_offset:info.header_offset + 30]
+    def _data_start(self, info):
+        """Where a record's data begins: after its local header, whose name must match the directory's."""
+        self.fh.seek(info.header_offset)
+        header = self.fh.read(30)
         if len(header) < 30 or header[:4] != b"PK\x03\x04":
             raise RuntimeError(f"numtorch.load: the local header of record '{info.filename}' of {self.label} "
                                "is corrupt")
         name_len, extra_len = struct.unpack("<HH", header[26:30])
+        name = self.fh.read(name_len).decode("utf-8" if info.flag_bits & 0x800 else "cp437", "replace")
+        if name != info.orig_filename:
+            raise RuntimeError(f"numtorch.load: record '{info.filename}' of {self.label} has a local header for "
+                               f"'{name}' - the file is corrupt")
         start = info.header_offset + 30 + name_len + extra_len
-        if start + nbytes > self.size:
+        if start + info.file_size > self.size:
             raise RuntimeError(f"numtorch.load: record '{info.filename}' of {self.label} runs past the end of "
                                "the file - the file is truncated")
-        return np.frombuffer(self.mm, np.uint8, count=nbytes, offset=start)
+        return start
 
 
 class _StorageType:
