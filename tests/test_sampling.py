@@ -102,14 +102,43 @@ def test_grad_fn_names(mode, shape, kw):
     assert names[0] == names[1]
 
 
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("theta,size", [((2, 2, 3), (2, 3, 4, 5)), ((1, 2, 3), (1, 1, 1, 3)),
+                                        ((2, 3, 4), (2, 1, 3, 4, 2))])
+def test_affine_grid(theta, size, align_corners):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # torch warns about unit-size grids with align_corners=True, as we do
+        check_op([theta], lambda t: F(t).affine_grid(t, size, align_corners=align_corners))
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+def test_grid_sample(mode, padding_mode, align_corners):
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-2, 2, (2, 3, 4, 5))
+    grid = rng.uniform(-1.3, 1.3, (2, 6, 7, 2))   # partly outside [-1, 1] to exercise the padding modes
+    check_op(None, lambda a, g: F(a).grid_sample(a, g, mode=mode, padding_mode=padding_mode,
+                                                  align_corners=align_corners), inputs=[x, grid])
+
+
+def test_grid_sample_identity_and_default_warning():
+    x = numtorch.randn(1, 2, 5, 4)
+    with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):
+        g = numtorch.nn.functional.affine_grid(numtorch.eye(2, 3)[None], (1, 2, 5, 4))
+    with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):
+        y = numtorch.nn.functional.grid_sample(x, g)
+    np.testing.assert_allclose(y.numpy(), x.numpy(), atol=1e-6)
+
+
 def _same_error(call, exact=True):
     with pytest.raises(Exception) as te:
         call(torch)
     with pytest.raises(Exception) as ne:
         call(numtorch)
     assert type(ne.value) is type(te.value), (type(ne.value), type(te.value), str(te.value))
-    if exact:
-        assert str(ne.value).split("\n")[0] == str(te.value).split("\n")[0]
+    if exact:  # our messages print our own Size type
+        assert str(ne.value).split("\n")[0].replace("numtorch.Size", "torch.Size") == str(te.value).split("\n")[0]
 
 
 def _x(lb, *shape, dtype=None):
@@ -142,6 +171,19 @@ def _x(lb, *shape, dtype=None):
     lambda l: l.nn.functional.pixel_unshuffle(_x(l, 2, 3, 5, 4), 2),
     lambda l: l.nn.functional.pixel_unshuffle(_x(l, 3, 4), 2),
     lambda l: l.nn.functional.pixel_unshuffle(_x(l, 3, 4, 4), -1),
+    lambda l: l.nn.functional.grid_sample(_x(l, 2, 3, 4, 5), _x(l, 2, 6, 7, 2), mode="foo", align_corners=False),
+    lambda l: l.nn.functional.grid_sample(_x(l, 2, 3, 4, 5), _x(l, 2, 6, 7, 2), padding_mode="foo",
+                                          align_corners=False),
+    lambda l: l.nn.functional.grid_sample(_x(l, 2, 3, 4, 5), _x(l, 1, 6, 7, 2), align_corners=False),
+    lambda l: l.nn.functional.grid_sample(_x(l, 2, 3, 4, 5), _x(l, 2, 6, 7, 1), align_corners=False),
+    lambda l: l.nn.functional.grid_sample(_x(l, 3, 4, 5), _x(l, 2, 6, 7, 2), align_corners=False),
+    lambda l: l.nn.functional.grid_sample(_x(l, 2, 3, 1, 4, 5), _x(l, 2, 6, 7, 2), align_corners=False),
+    lambda l: l.nn.functional.grid_sample(_x(l, 2, 3, 4, 5), _x(l, 2, 6, 7, 2, dtype="float64"),
+                                          align_corners=False),
+    lambda l: l.nn.functional.affine_grid(_x(l, 2, 2, 3), (2, 3, 4, 5, 6), align_corners=False),
+    lambda l: l.nn.functional.affine_grid(_x(l, 2, 2, 3), (2, 3, 4), align_corners=False),
+    lambda l: l.nn.functional.affine_grid(_x(l, 2, 2, 3), (3, 3, 4, 5), align_corners=False),
+    lambda l: l.nn.functional.affine_grid(_x(l, 2, 2, 3), (2, 3, 0, 5), align_corners=False),
 ])
 def test_errors(call):
     _same_error(call)

@@ -25,7 +25,7 @@ from ._util import torch_type_name
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle",
-           "pixel_unshuffle"]
+           "pixel_unshuffle", "affine_grid", "grid_sample"]
 #: names also exported at numtorch's top level (torch.<name>), besides nn.functional
 TOP_LEVEL = ["pixel_shuffle", "pixel_unshuffle"]
 
@@ -472,3 +472,251 @@ def pixel_unshuffle(input, downscale_factor):
         raise RuntimeError(f"pixel_unshuffle expects width to be divisible by downscale_factor, but "
                            f"input.size(-1)={W} is not divisible by {r}")
     return PixelUnshuffleFunction.apply(input, int(r))
+
+
+# ---------------------------------------------------------------------- affine_grid / grid_sample
+_ALIGN_WARNING = ("Default grid_sample and affine_grid behavior has changed to align_corners=False since 1.3.0. "
+                  "Please specify align_corners=True if the old behavior is desired. See the documentation of "
+                  "grid_sample for details.")
+
+
+def _linspace_from_neg_one(n, align_corners, dtype):
+    """The normalised pixel-centre coordinates of an axis of ``n`` pixels (torch's affine_grid base)."""
+    if n <= 1:
+        return np.zeros(1, dtype=dtype)
+    r = np.linspace(-1, 1, n, dtype=dtype)
+    if not align_corners:
+        r = r * dtype.type((n - 1) / n)
+    return r
+
+
+class AffineGridFunction(ArrayFunction):
+    """grid[n, ..., :] = theta[n] @ (x, y[, z], 1);  dtheta[n] = sum over pixels of g (x, y[, z], 1)^T."""
+    node_name = "AffineGridGeneratorBackward0"
+
+    @staticmethod
+    def forward(ctx, theta, spatial, align_corners):
+        dt = theta.dtype
+        axes = [_linspace_from_neg_one(n, align_corners, dt) for n in spatial[::-1]]   # x (W) first
+        mesh = np.meshgrid(*axes[::-1], indexing="ij")                                 # (D,) H, W order
+        base = np.stack([m for m in mesh[::-1]] + [np.ones_like(mesh[0])], -1)         # (..., x, y[, z], 1)
+        base = base.reshape(-1, base.shape[-1])
+        ctx.base = base
+        grid = np.matmul(base, theta.transpose(0, 2, 1))                              # (N, P, k)
+        return grid.reshape((theta.shape[0],) + tuple(spatial) + (theta.shape[1],))
+
+    @staticmethod
+    def backward(ctx, g):
+        N, k = g.shape[0], g.shape[-1]
+        return np.matmul(g.reshape(N, -1, k).transpose(0, 2, 1), ctx.base), None, None
+
+
+def affine_grid(theta, size, align_corners=None):
+    """Sampling grid of an affine map, for :func:`grid_sample`.
+
+    .. math::
+        \text{grid}[n, h, w] = \theta_n \, (x_w, y_h, 1)^T,\quad x_w = -1 + \frac{2 w + 1}{W}
+        \ (\text{or } -1 + \frac{2 w}{W - 1} \text{ with align\_corners})
+
+    Args:
+        theta: (N, 2, 3) for 2-D or (N, 3, 4) for 3-D transforms.
+        size: the target output size (N, C, H, W) or (N, C, D, H, W).
+        align_corners: normalised -1 and 1 are the corner pixels' centres (True) or edges (False). Default: False.
+
+    Shape:
+        (N, 2, 3) -> (N, H, W, 2);  (N, 3, 4) -> (N, D, H, W, 3).
+
+    Example:
+        >>> g = affine_grid(numtorch.eye(2, 3)[None], (1, 1, 4, 4), align_corners=False)   # identity grid
+    """
+    if align_corners is None:
+        warnings.warn(_ALIGN_WARNING, stacklevel=2)
+        align_corners = False
+    if not isinstance(theta, Tensor):
+        raise TypeError(f"affine_grid(): argument 'theta' (position 1) must be Tensor, not {type(theta).__name__}")
+    size = tuple(int(s) for s in size)
+    t = theta._data
+    if t.dtype.kind != "f":
+        raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
+    if len(size) == 4:
+        if t.ndim != 3 or t.shape[-2:] != (2, 3):
+            raise ValueError(f"Expected a batch of 2D affine matrices of shape Nx2x3 for size {size}. Got "
+                             f"{theta.shape}.")
+    elif len(size) == 5:
+        if t.ndim != 3 or t.shape[-2:] != (3, 4):
+            raise ValueError(f"Expected a batch of 3D affine matrices of shape Nx3x4 for size {size}. Got "
+                             f"{theta.shape}.")
+    else:
+        raise NotImplementedError(f"affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
+                                  f"respectively. Got size {size}.")
+    if min(size) <= 0:
+        raise ValueError(f"Expected non-zero, positive output size. Got {size}")
+    if align_corners and min(size[2:]) == 1:
+        warnings.warn("Since version 1.3.0, affine_grid behavior has changed for unit-size grids when "
+                      "align_corners=True. This is not an intended use case of affine_grid. See the documentation "
+                      "of affine_grid for details.", stacklevel=2)
+    if t.shape[0] != size[0]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{size[0]}, "
+                           f"{t.shape[-1]}] but got: [{t.shape[0]}, {t.shape[-1]}].")
+    return AffineGridFunction.apply(theta, size[2:], bool(align_corners))
+
+
+def _unnormalize(coord, size, align_corners):
+    """Normalised [-1, 1] -> pixel coordinate, and d(pixel)/d(normalised)."""
+    if align_corners:
+        return (coord + 1) / 2 * (size - 1), (size - 1) / 2
+    return ((coord + 1) * size - 1) / 2, size / 2
+
+
+def _reflect(c, twice_low, twice_high):
+    """torch's reflect_coordinates with the sign of its derivative."""
+    if twice_low == twice_high:
+        return np.zeros_like(c), np.zeros_like(c)
+    lo = twice_low / 2
+    span = (twice_high - twice_low) / 2
+    c = c - lo
+    sign = np.where(c < 0, -1.0, 1.0).astype(c.dtype)
+    c = np.abs(c)
+    extra = np.fmod(c, span)
+    flips = np.floor(c / span)
+    even = np.mod(flips, 2) == 0
+    return np.where(even, extra + lo, span - extra + lo), np.where(even, sign, -sign)
+
+
+def _clip(c, size):
+    grad = ((c > 0) & (c < size - 1)).astype(c.dtype)
+    return np.clip(c, 0, size - 1), grad
+
+
+def _source_coordinates(coord, size, padding_mode, align_corners):
+    """Pixel coordinate of a normalised grid coordinate after padding, and its derivative."""
+    c, d = _unnormalize(coord, size, align_corners)
+    d = np.full_like(c, d)
+    if padding_mode == "border":
+        c, g = _clip(c, size)
+        d = d * g
+    elif padding_mode == "reflection":
+        c, g1 = _reflect(c, 0, 2 * (size - 1)) if align_corners else _reflect(c, -1, 2 * size - 1)
+        c, g2 = _clip(c, size)
+        d = d * g1 * g2
+    return c, d
+
+
+class GridSampleFunction(ArrayFunction):
+    """out[n, c, p] = sum over the corners k of w_k(grid[n, p]) x[n, c, corner_k] (bilinear; one corner when
+    nearest);  dx = scatter-add of g w_k;  dgrid = sum_c g x[corner_k] dw_k / dgrid."""
+    node_name = "GridSampler2DBackward0"
+
+    @staticmethod
+    def forward(ctx, x, grid, mode, padding_mode, align_corners):
+        N, C, H, W = x.shape
+        Ho, Wo = grid.shape[1:3]
+        ix, dx_ = _source_coordinates(grid[..., 0].reshape(N, -1), W, padding_mode, align_corners)
+        iy, dy_ = _source_coordinates(grid[..., 1].reshape(N, -1), H, padding_mode, align_corners)
+        flat = x.reshape(N, C, H * W)
+        if mode == "nearest":
+            corners = [(np.rint(ix).astype(np.int64), np.rint(iy).astype(np.int64), None)]
+        else:
+            x0 = np.floor(ix).astype(np.int64)
+            y0 = np.floor(iy).astype(np.int64)
+            fx, fy = ix - x0, iy - y0
+            one = x.dtype.type(1)
+            corners = [(x0, y0, ((one - fx) * (one - fy), -(one - fy), -(one - fx))),
+                       (x0 + 1, y0, (fx * (one - fy), one - fy, -fx)),
+                       (x0, y0 + 1, ((one - fx) * fy, -fy, one - fx)),
+                       (x0 + 1, y0 + 1, (fx * fy, fy, fx))]
+        out = np.zeros((N, C, Ho * Wo), dtype=x.dtype)
+        taken = []
+        for cx, cy, wts in corners:
+            valid = (cx >= 0) & (cx < W) & (cy >= 0) & (cy < H)
+            pos = np.where(valid, cy * W + cx, 0)
+            v = np.take_along_axis(flat, pos[:, None, :], axis=2) * valid[:, None, :].astype(x.dtype)
+            out += v if wts is None else v * wts[0][:, None, :]
+            taken.append((pos, valid, v))
+        ctx.save_for_backward(x)
+        ctx.corners, ctx.taken, ctx.d = corners, taken, (dx_, dy_)
+        ctx.shape, ctx.mode = (N, C, H, W, Ho, Wo), mode
+        return out.reshape(N, C, Ho, Wo)
+
+    @staticmethod
+    def backward(ctx, g):
+        N, C, H, W, Ho, Wo = ctx.shape
+        need_x, need_grid = ctx.needs_input_grad[:2]
+        gf = g.reshape(N, C, Ho * Wo)
+        gx = ggrid = None
+        if need_x:
+            acc = np.zeros(N * C * H * W, dtype=np.float64)
+            base = (np.arange(N * C, dtype=np.int64) * (H * W)).reshape(N, C, 1)
+            for (cx, cy, wts), (pos, valid, _) in zip(ctx.corners, ctx.taken):
+                w = valid.astype(g.dtype) if wts is None else wts[0] * valid
+                acc += np.bincount((base + pos[:, None, :]).ravel(), weights=(gf * w[:, None, :]).ravel(),
+                                   minlength=acc.size)
+            gx = acc.astype(g.dtype).reshape(N, C, H, W)
+        if need_grid:
+            gix = np.zeros((N, Ho * Wo), dtype=g.dtype)
+            giy = np.zeros((N, Ho * Wo), dtype=g.dtype)
+            if ctx.mode != "nearest":
+                for (cx, cy, wts), (pos, valid, v) in zip(ctx.corners, ctx.taken):
+                    s = (gf * v).sum(axis=1)
+                    gix += s * wts[1]
+                    giy += s * wts[2]
+            dx_, dy_ = ctx.d
+            ggrid = np.stack([gix * dx_, giy * dy_], -1).astype(g.dtype).reshape(N, Ho, Wo, 2)
+        return gx, ggrid, None, None, None
+
+
+def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
+    """Sample ``input`` at the normalised locations of ``grid`` (spatial transformer networks).
+
+    .. math::
+        \text{out}[n, c, h, w] = \sum_{k \in \text{corners}} w_k \, \text{input}[n, c, y_k, x_k],\quad
+        (x, y) = \text{unnormalise}(\text{grid}[n, h, w])
+
+    with bilinear weights (or the nearest pixel), and out-of-range pixels read as zeros, the border value, or
+    the reflection inside the image (``padding_mode``).
+
+    Args:
+        input: (N, C, H_in, W_in). grid: (N, H_out, W_out, 2) with (x, y) in [-1, 1].
+        mode: ``'bilinear'`` | ``'nearest'`` (``'bicubic'`` is not implemented). Default: ``'bilinear'``.
+        padding_mode: ``'zeros'`` | ``'border'`` | ``'reflection'``. Default: ``'zeros'``.
+        align_corners: -1 and 1 are the corner pixels' centres (True) or edges (False). Default: False.
+
+    Shape:
+        (N, C, H_in, W_in), (N, H_out, W_out, 2) -> (N, C, H_out, W_out).
+
+    Example:
+        >>> g = affine_grid(numtorch.eye(2, 3)[None], (1, 1, 4, 4), align_corners=False)
+        >>> y = grid_sample(numtorch.randn(1, 1, 4, 4), g, align_corners=False)   # the input again
+    """
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', but "
+                         f"got: '{mode}'")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
+                         f"'reflection', but got: '{padding_mode}'")
+    if align_corners is None:
+        warnings.warn(_ALIGN_WARNING, stacklevel=2)
+        align_corners = False
+    for name, t in (("input", input), ("grid", grid)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grid_sample(): argument '{name}' must be Tensor, not {type(t).__name__}")
+    x, gr = input._data, grid._data
+    xs, gs = "[" + ", ".join(map(str, x.shape)) + "]", "[" + ", ".join(map(str, gr.shape)) + "]"
+    # torch's order: batch size, grid's last dimension, then the number of dimensions
+    if x.ndim == 0 or gr.ndim == 0 or x.shape[0] != gr.shape[0]:
+        raise RuntimeError(f"grid_sampler(): expected grid and input to have same batch size, but got input with "
+                           f"sizes {xs} and grid with sizes {gs}")
+    if gr.shape[-1] != x.ndim - 2:
+        raise RuntimeError(f"grid_sampler(): expected grid to have size {x.ndim - 2} in last dimension, but got grid "
+                           f"with sizes {gs}")
+    if x.ndim != gr.ndim or x.ndim not in (4, 5):
+        raise RuntimeError(f"grid_sampler(): expected 4D input and grid with same number of dimensions, but got "
+                           f"input with sizes {xs} and grid with sizes {gs}")
+    if x.dtype != gr.dtype:
+        raise RuntimeError(f"expected scalar type {torch_type_name(x.dtype)} but found {torch_type_name(gr.dtype)}")
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f"\"grid_sampler_2d_cpu_kernel_impl\" not implemented for "
+                                  f"'{torch_type_name(x.dtype)}'")
+    if x.ndim == 5 or mode == "bicubic":
+        raise NotImplementedError("numtorch: grid_sample supports 4-D inputs with mode 'bilinear' or 'nearest'")
+    return GridSampleFunction.apply(input, grid, mode, padding_mode, bool(align_corners))
