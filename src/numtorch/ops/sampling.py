@@ -515,8 +515,8 @@ def affine_grid(theta, size, align_corners=None):
     """Sampling grid of an affine map, for :func:`grid_sample`.
 
     .. math::
-        \text{grid}[n, h, w] = \theta_n \, (x_w, y_h, 1)^T,\quad x_w = -1 + \frac{2 w + 1}{W}
-        \ (\text{or } -1 + \frac{2 w}{W - 1} \text{ with align\_corners})
+        \\text{grid}[n, h, w] = \\theta_n \\, (x_w, y_h, 1)^T,\\quad x_w = -1 + \\frac{2 w + 1}{W}
+        \\ (\\text{or } -1 + \\frac{2 w}{W - 1} \\text{ with align\\_corners})
 
     Args:
         theta: (N, 2, 3) for 2-D or (N, 3, 4) for 3-D transforms.
@@ -669,8 +669,8 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     """Sample ``input`` at the normalised locations of ``grid`` (spatial transformer networks).
 
     .. math::
-        \text{out}[n, c, h, w] = \sum_{k \in \text{corners}} w_k \, \text{input}[n, c, y_k, x_k],\quad
-        (x, y) = \text{unnormalise}(\text{grid}[n, h, w])
+        \\text{out}[n, c, h, w] = \\sum_{k \\in \\text{corners}} w_k \\, \\text{input}[n, c, y_k, x_k],\\quad
+        (x, y) = \\text{unnormalise}(\\text{grid}[n, h, w])
 
     with bilinear weights (or the nearest pixel), and out-of-range pixels read as zeros, the border value, or
     the reflection inside the image (``padding_mode``).
