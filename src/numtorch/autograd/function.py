@@ -21,6 +21,7 @@ __all__ = ["Function", "ArrayFunction", "FunctionCtx", "once_differentiable", "c
 
 _ndarray = np.ndarray
 _asarray = np.asarray
+_object_new = object.__new__
 
 
 class Function:
@@ -86,11 +87,12 @@ class Function:
                 "they have already been freed). Saved intermediate values of the graph are freed when you call "
                 ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
                 "graph a second time or if you need to access saved tensors after calling backward.")
-        for vc, version, desc in self._saved_versions:
+        for vc, version, meta in self._saved_versions:
             if vc[0] != version:
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by an inplace "
-                    f"operation: [{desc}], which is {self.name()}, is at version {vc[0]}; expected version "
+                    f"operation: [{_describe_meta(meta)}], which is {self.name()}, is at version {vc[0]}; "
+                    f"expected version "
                     f"{version} instead. Hint: the backtrace further above can point to the operation that "
                     "failed to compute its gradient. The variable in question was changed in there or "
                     "anywhere later. Good luck!")
@@ -263,16 +265,24 @@ def _record_saved_versions(ctx, tensors):
     for s in ctx.saved:
         for t in tensors:
             if t is not None and (t is s or t._data is s):
-                rec.append((t._vc, t._vc[0], _describe(t)))
+                a = t._data
+                rec.append((t._vc, t._vc[0], (a.dtype, a.shape)))
                 break
     ctx._saved_versions = rec
 
 
 def _describe(t):
+    """torch's name for a tensor in error messages: ``numtorch.FloatTensor [3, 4]``."""
+    a = t._data if isinstance(t, Tensor) else t
+    return _describe_meta((a.dtype, a.shape))
+
+
+def _describe_meta(meta):
+    dtype, shape = meta
     names = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
              "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor",
              "uint8": "ByteTensor", "bool": "BoolTensor"}
-    return f"numtorch.{names.get(t.dtype.name, t.dtype.name)} [{', '.join(map(str, t._data.shape))}]"
+    return f"numtorch.{names.get(dtype.name, dtype.name)} [{', '.join(map(str, shape))}]"
 
 
 def _finish_tensor_apply(cls, ctx, args, out, record):
@@ -325,41 +335,53 @@ class ArrayFunction(Function):
 
     @classmethod
     def apply(cls, *args):
-        record = False
-        if GradMode.enabled:
-            for a in args:
-                if isinstance(a, Tensor) and a._requires_grad:
-                    record = True
-                    break
-        ctx = cls.__new__(cls)
+        ctx = _object_new(cls)
         ctx.saved = ()
-        if record:
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
-        else:
-            ctx.needs_input_grad = (False,) * len(args)
-        out = cls.forward(ctx, *[a._data if isinstance(a, Tensor) else a for a in args])
-        if type(out) is tuple:
-            results = tuple(_wrap_out(o) for o in out)
-        else:
-            results = (_wrap_out(out),)
+        arrays = []
+        needs = []
+        edges = []
+        record = False
+        grad_on = GradMode.enabled
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a._data)
+                if grad_on and a._requires_grad:
+                    record = True
+                    needs.append(True)
+                    fn = a.grad_fn
+                    edges.append(a if fn is None else (fn, a._output_nr))
+                    continue
+            else:
+                arrays.append(a)
+            needs.append(False)
+            edges.append(None)
+        ctx.needs_input_grad = tuple(needs)
+        out = cls.forward(ctx, *arrays)
+        multi = type(out) is tuple
+        results = tuple(_wrap_out(o) for o in out) if multi else (_wrap_out(out),)
         if cls.view_of_input:
             src = args[0]
+            base = src if src._base is None else src._base
             for r in results:
                 r._vc = src._vc
-                r._base = src if src._base is None else src._base
+                r._base = base
         if not record:
-            return results if type(out) is tuple else results[0]
-        ctx.next_edges = tuple(_edge(a) if isinstance(a, Tensor) and a._requires_grad else None for a in args)
+            return results if multi else results[0]
+        ctx.next_edges = tuple(edges)
         non_diff = ctx._non_diff
+        meta = []
         for i, t in enumerate(results):
-            if t._data.dtype.kind in "fc" and (non_diff is None or id(t._data) not in non_diff):
+            d = t._data
+            meta.append((d.shape, d.dtype))
+            if d.dtype.kind in "fc" and (non_diff is None or id(d) not in non_diff):
                 t._requires_grad = True
                 t.grad_fn = ctx
-                t._output_nr = i
-        ctx._out_meta = tuple((t._data.shape, t._data.dtype) for t in results)
+                if i:
+                    t._output_nr = i
+        ctx._out_meta = tuple(meta)
         if ctx.saved:
             _record_saved_versions(ctx, [a for a in args if isinstance(a, Tensor)] + list(results))
-        return results if type(out) is tuple else results[0]
+        return results if multi else results[0]
 
     def _call_backward(self, grads):
         if self._freed or self._saved_versions:
@@ -376,7 +398,11 @@ class ArrayFunction(Function):
 def _wrap_out(o):
     if type(o) is not _ndarray:
         o = _asarray(o)
-    t = _from_array(o)
+    t = _object_new(Tensor)
+    t._data = o
+    t._requires_grad = False
+    t.grad_fn = None
+    t._vc = [0]
     return t
 
 
