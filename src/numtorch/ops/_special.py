@@ -80,51 +80,90 @@ def _work(x):
 
 def _exp_neg_sq(a):
     """exp(-a^2) for a >= 0, as exp(-s^2) exp(-(a - s)(a + s)) with s = a rounded down to a multiple of 1/16."""
-    s = np.trunc(a * 16) / 16
-    return np.exp(-s * s) * np.exp(-(a - s) * (a + s))
+    s = a * 16
+    np.trunc(s, out=s)
+    s /= 16
+    d = a - s
+    d *= a + s
+    np.negative(d, out=d)
+    np.exp(d, out=d)      # exp(-(a - s)(a + s))
+    s *= s                # exact: s has at most 4 fractional bits
+    np.negative(s, out=s)
+    np.exp(s, out=s)      # exp(-s^2)
+    s *= d
+    return s
 
 
 def _erf_small(x):
     """erf(x) = x R1(x^2) for |x| <= 0.5."""
     t = x * x
-    return x * _horner(_ERF_P, t) / _horner(_ERF_Q, t)
+    p = _horner(_ERF_P, t)
+    p *= x
+    p /= _horner(_ERF_Q, t)
+    return p
 
 
 def _erfc_pos(a):
-    """erfc(a) for a > 0.5 (a finite, at most _ERFC_ZERO)."""
-    out = np.empty_like(a)
-    mid = a <= 4
-    if mid.all():
-        return _exp_neg_sq(a) * _horner(_ERFC_P, a) / _horner(_ERFC_Q, a)
-    am = a[mid]
-    out[mid] = _exp_neg_sq(am) * _horner(_ERFC_P, am) / _horner(_ERFC_Q, am)
-    far = ~mid
-    af = a[far]
-    t = 1 / (af * af)
-    r = t * _horner(_TAIL_P, t) / _horner(_TAIL_Q, t)
-    out[far] = _exp_neg_sq(af) * (_INV_SQRT_PI - r) / af
+    """erfc(a) for a > 0.5 (a finite, at most _ERFC_ZERO); finite, unused values for smaller a.
+
+    Whole-array evaluation with ``copyto(where=...)`` is several times faster in NumPy than gathering each
+    region with a boolean mask; only the rare far tail (a > 4) is gathered, when it is a small part.
+    """
+    out = _exp_neg_sq(a)
+    out *= _horner(_ERFC_P, a)
+    out /= _horner(_ERFC_Q, a)
+    far = a > 4
+    n_far = np.count_nonzero(far)
+    if n_far:
+        if n_far * 8 < a.size:
+            idx = np.flatnonzero(far)
+            out.reshape(-1)[idx] = _erfc_tail(a.reshape(-1)[idx])
+        else:
+            np.copyto(out, _erfc_tail(np.maximum(a, 4)), where=far)
     return out
+
+
+def _erfc_tail(a):
+    """erfc(a) = exp(-a^2) / a (1/sqrt(pi) - R3(1/a^2) / a^2) for a >= 4."""
+    t = 1 / (a * a)
+    r = t * _horner(_TAIL_P, t) / _horner(_TAIL_Q, t)
+    return _exp_neg_sq(a) * (_INV_SQRT_PI - r) / a
 
 
 def _erf_erfc(x, want_erfc):
     """erf(x) or erfc(x) on a float32/float64 array, choosing per region the form that cannot cancel."""
-    a = np.minimum(np.abs(x), _ERFC_ZERO)  # NaN propagates; +-inf becomes a value where erfc is 0
+    if x.ndim == 0:  # NumPy turns 0-d results into scalars, which cannot be written into
+        return _erf_erfc(x.reshape(1), want_erfc).reshape(())
+    a = np.abs(x)
+    np.minimum(a, _ERFC_ZERO, out=a)  # NaN propagates; +-inf becomes a value where erfc is 0
     small = a <= 0.5
-    out = np.empty_like(x)
-    if small.any():
-        xs = x[small]
-        e = _erf_small(xs)
-        out[small] = 1 - e if want_erfc else e
-    big = ~small
-    if big.any():
-        xb = x[big]
-        c = _erfc_pos(a[big])  # erfc(|x|), NaN where x is NaN
-        neg = xb < 0
+    n_small = np.count_nonzero(small)
+    e = None
+    if n_small:
+        e = _erf_small(np.clip(x, -0.5, 0.5))  # clipped: the values outside are not used
         if want_erfc:
-            out[big] = np.where(neg, 2 - c, c)   # erfc(-a) = 2 - erfc(a)
-        else:
-            e = 1 - c
-            out[big] = np.where(neg, -e, e)      # erf is odd
+            e = 1 - e
+        if n_small == a.size:
+            return e
+    c = _erfc_pos(a)  # erfc(|x|), NaN where x is NaN
+    if want_erfc:
+        out = _blend(x < 0, 2 - c, c)   # erfc(-a) = 2 - erfc(a)
+    else:
+        out = np.copysign(1 - c, x)     # erf is odd
+    if e is None:
+        return out
+    out = _blend(small, e, out)
+    return out if want_erfc else np.copysign(out, x, out=out)  # keeps erf(-0.0) = -0.0
+
+
+def _blend(mask, a, b):
+    """``a`` where ``mask`` else ``b``, as a m + b (1 - m): exact for finite values (one product is 0) and,
+    unlike a masked select, free of data-dependent branches, which makes it several times faster."""
+    m = mask.astype(a.dtype)
+    out = a * m
+    m -= 1
+    m *= b
+    out -= m
     return out
 
 
@@ -152,6 +191,8 @@ def erfinv(y):
     ``|y| > 0.5``, where ``1 - |y|`` is exact).
     """
     yw, dt = _work(y)
+    if yw.ndim == 0:
+        return erfinv(yw.reshape(1)).reshape(()).astype(dt, copy=False)
     a = np.abs(yw)
     with np.errstate(divide="ignore", invalid="ignore"):
         w = -np.log1p(-a * a)  # -log((1 - y)(1 + y)); inf at |y| = 1, NaN beyond
