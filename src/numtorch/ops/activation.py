@@ -8,8 +8,6 @@ torch's node (``LeakyReluBackward1``, ``EluBackward1``, ... differentiate from t
 Conventions at kinks follow torch: ``relu``'s gradient is 0 at 0, ``hardtanh``'s is 0 at both limits, the
 ELU family uses the negative branch at 0, and the shrink functions pass no gradient on ``[-lambd, lambd]``.
 """
-import math
-import numbers
 import warnings
 
 import numpy as np
@@ -112,7 +110,10 @@ def relu(input, inplace=False):
 
 @tensor_method()
 def relu_(input):
-    """In-place :func:`relu`: ``input = max(input, 0)``."""
+    """In-place :func:`relu`.
+
+    .. math:: x \\leftarrow \\max(x, 0)
+    """
     _numeric(input, "relu_")
     return commit_inplace(input, ReluFunction.apply(input))
 
@@ -147,7 +148,10 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
 
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
-    """In-place :func:`hardtanh`."""
+    """In-place :func:`hardtanh`.
+
+    .. math:: x \\leftarrow \\min(\\max(x, \\text{min\\_val}), \\text{max\\_val})
+    """
     return hardtanh(input, min_val, max_val, inplace=True)
 
 
@@ -213,7 +217,10 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
 
 
 def leaky_relu_(input, negative_slope=0.01):
-    """In-place :func:`leaky_relu`."""
+    """In-place :func:`leaky_relu`.
+
+    .. math:: x \\leftarrow \\max(0, x) + \\text{negative\\_slope} \\cdot \\min(0, x)
+    """
     return leaky_relu(input, negative_slope, inplace=True)
 
 
@@ -289,7 +296,10 @@ def elu(input, alpha=1.0, inplace=False):
 
 
 def elu_(input, alpha=1.0):
-    """In-place :func:`elu`."""
+    """In-place :func:`elu`.
+
+    .. math:: x \\leftarrow x \\text{ if } x > 0 \\text{ else } \\alpha (e^x - 1)
+    """
     return elu(input, alpha, inplace=True)
 
 
@@ -303,7 +313,10 @@ def selu(input, inplace=False):
 
 
 def selu_(input):
-    """In-place :func:`selu`."""
+    """In-place :func:`selu`.
+
+    .. math:: x \\leftarrow \\text{scale} (\\max(0, x) + \\min(0, \\alpha (e^x - 1)))
+    """
     return selu(input, inplace=True)
 
 
@@ -320,7 +333,10 @@ def celu(input, alpha=1.0, inplace=False):
 
 
 def celu_(input, alpha=1.0):
-    """In-place :func:`celu`."""
+    """In-place :func:`celu`.
+
+    .. math:: x \\leftarrow \\max(0, x) + \\min(0, \\alpha (e^{x / \\alpha} - 1))
+    """
     return celu(input, alpha, inplace=True)
 
 
@@ -367,7 +383,10 @@ def threshold(input, threshold, value, inplace=False):
 
 
 def threshold_(input, threshold, value):
-    """In-place :func:`threshold`."""
+    """In-place :func:`threshold`.
+
+    .. math:: x \\leftarrow x \\text{ if } x > \\text{threshold} \\text{ else value}
+    """
     return _threshold(input, threshold, value, True)
 
 
@@ -413,7 +432,10 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
 
 
 def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
-    """In-place :func:`rrelu`."""
+    """In-place :func:`rrelu`.
+
+    .. math:: x \\leftarrow x \\text{ if } x \\ge 0 \\text{ else } a x
+    """
     return rrelu(input, lower, upper, training, inplace=True)
 
 

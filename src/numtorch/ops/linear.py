@@ -6,7 +6,6 @@ The dropout family draws its masks from numtorch's generator (``numtorch.manual_
 repeatable; they are not torch's random numbers). ``embedding`` gathers rows and scatter-adds the gradient
 back, summing over repeated indices.
 """
-import numbers
 import warnings
 
 import numpy as np
@@ -348,17 +347,24 @@ def dropout(input, p=0.5, training=True, inplace=False):
 
 
 def dropout_(input, p=0.5, training=True):
-    """In-place :func:`dropout` (``torch.dropout_``)."""
+    """In-place :func:`dropout` (``torch.dropout_``).
+
+    .. math:: x \\leftarrow \\frac{x \\cdot m}{1 - p}, \\quad m_i \\sim \\mathrm{Bernoulli}(1 - p)
+    """
     return dropout(input, p, training, inplace=True)
 
 
 def feature_dropout(input, p=0.5, training=True, inplace=False):
-    """Dropout of whole channels of an ``(N, C, *)`` input (``torch.feature_dropout``)."""
+    """Dropout of whole channels of an ``(N, C, *)`` input (``torch.feature_dropout``).
+
+    .. math:: y_{n,c} = \\frac{x_{n,c} \\cdot m_{n,c}}{1 - p}, \\quad m_{n,c} \\sim \\mathrm{Bernoulli}(1 - p)
+    """
     check_tensor(input, "feature_dropout")
     return _dropout(input, p, training, inplace, feature=True)
 
 
 def feature_dropout_(input, p=0.5, training=True):
+    """In-place :func:`feature_dropout`: :math:`x_{n,c} \\leftarrow x_{n,c} m_{n,c} / (1 - p)`."""
     return feature_dropout(input, p, training, inplace=True)
 
 
@@ -427,6 +433,7 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
 
 
 def alpha_dropout_(input, p=0.5, training=False):
+    """In-place :func:`alpha_dropout`: :math:`x \\leftarrow a (x m + \\alpha' (m - 1)) + a \\alpha' p`."""
     return alpha_dropout(input, p, training, inplace=True)
 
 
@@ -437,6 +444,7 @@ def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
 
 
 def feature_alpha_dropout_(input, p=0.5, training=False):
+    """In-place :func:`feature_alpha_dropout` (one mask entry per channel)."""
     return feature_alpha_dropout(input, p, training, inplace=True)
 
 

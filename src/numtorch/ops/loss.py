@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from .._dtype import FROM_NUMPY, result_type
+from .._dtype import result_type
 from .._size import Size
 from .._tensor import Tensor, _from_array
 from ..autograd.function import ArrayFunction
@@ -396,8 +396,8 @@ class PoissonNllLossFunction(PointwiseLossFunction):
                 l = x - t * np.log(x + eps)
             if full:
                 big = t > 1
-                st = np.where(big, t * np.log(np.where(big, t, 1)) - t + 0.5 * np.log(2 * math.pi * np.where(big, t, 1)),
-                              0)
+                tb = np.where(big, t, 1)  # Stirling's term only where t > 1 (0 elsewhere)
+                st = np.where(big, tb * np.log(tb) - tb + 0.5 * np.log(2 * math.pi * tb), 0)
                 l = l + st.astype(l.dtype, copy=False)
         return l, ()
 
