@@ -11,3 +11,4 @@ from ..ops.padding import *  # noqa: F401,F403
 from ..ops.sampling import *  # noqa: F401,F403
 from ..ops.loss import *  # noqa: F401,F403
 from ..ops.normalization import *  # noqa: F401,F403
+from ..ops.attention import *  # noqa: F401,F403

@@ -7,3 +7,4 @@ Families: ``convert`` (to/clone/copy_), ``math`` (elementwise, comparisons, matr
 """
 from . import convert, math, reduce, shape, indexing  # noqa: F401
 from . import activation, linear, conv, pooling, padding, sampling, loss, normalization, rnn  # noqa: F401
+from . import attention  # noqa: F401

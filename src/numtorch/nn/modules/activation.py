@@ -413,3 +413,6 @@ class LogSoftmax(Module):
 
     def extra_repr(self):
         return f"dim={self.dim}"
+
+
+from .transformer import MultiheadAttention  # noqa: E402,F401  (torch keeps it in activation.py)
