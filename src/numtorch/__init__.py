@@ -17,6 +17,7 @@ from .random import Generator, default_generator, get_rng_state, initial_seed, m
 from ._creation import *  # noqa: F401,F403
 from . import ops
 from . import nn
+from . import utils
 from . import optim
 from .serialization import save, load
 from .ops.convert import *  # noqa: F401,F403
