@@ -1,0 +1,295 @@
+"""``numtorch.vision.datasets``: CIFAR-10 (torchvision's class) and scikit-learn's handwritten digits.
+
+Images are handed to transforms as ``uint8`` NumPy arrays, ``(H, W, C)`` for colour and ``(H, W)`` for gray, in
+place of the PIL images torchvision hands out (numtorch does not depend on Pillow). ``transforms.ToTensor()``
+turns them into ``(C, H, W)`` float tensors in [0, 1] exactly as torchvision does with the PIL image, and the
+geometric transforms accept them directly. Who wants a PIL image can start the pipeline with
+``transforms.Lambda(PIL.Image.fromarray)``.
+"""
+import os
+
+import numpy as np
+
+from ..utils.data import Dataset
+from ._download import check_integrity, download_url, extract_archive_atomically, restricted_load
+
+__all__ = ["VisionDataset", "StandardTransform", "CIFAR10", "Digits"]
+
+
+class StandardTransform:
+    """``(transform(input), target_transform(target))``: what a dataset applies to each sample."""
+
+    def __init__(self, transform=None, target_transform=None):
+        self.transform = transform
+        self.target_transform = target_transform
+
+    def __call__(self, input, target):
+        if self.transform is not None:
+            input = self.transform(input)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return input, target
+
+    @staticmethod
+    def _format(transform, head):
+        lines = repr(transform).splitlines()
+        return [head + lines[0]] + [" " * len(head) + line for line in lines[1:]]
+
+    def __repr__(self):
+        body = [self.__class__.__name__]
+        if self.transform is not None:
+            body += self._format(self.transform, "Transform: ")
+        if self.target_transform is not None:
+            body += self._format(self.target_transform, "Target transform: ")
+        return "\n".join(body)
+
+
+class VisionDataset(Dataset):
+    """Base of the image datasets: a root folder, and the transforms applied to each ``(image, target)``.
+
+    .. math::
+        \\text{dataset}[i] = (\\text{transform}(x_i), \\text{target\\_transform}(y_i))
+
+    Args:
+        root (str, optional): the data folder (``~`` is expanded).
+        transforms (callable, optional): ``f(image, target) -> (image, target)``; excludes the next two.
+        transform (callable, optional): applied to the image. target_transform (callable, optional): to the target.
+    """
+
+    _repr_indent = 4
+
+    def __init__(self, root=None, transforms=None, transform=None, target_transform=None):
+        if isinstance(root, (str, os.PathLike)):
+            root = os.path.expanduser(root)
+        self.root = root
+        has_separate = transform is not None or target_transform is not None
+        if transforms is not None and has_separate:
+            raise ValueError("Only transforms or transform/target_transform can be passed as argument")
+        self.transform = transform
+        self.target_transform = target_transform
+        if has_separate:
+            transforms = StandardTransform(transform, target_transform)
+        self.transforms = transforms
+
+    def __getitem__(self, index):
+        raise NotImplementedError
+
+    def __len__(self):
+        raise NotImplementedError
+
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        body = [f"Number of datapoints: {self.__len__()}"]
+        if self.root is not None:
+            body.append(f"Root location: {self.root}")
+        body += self.extra_repr().splitlines()
+        if self.transforms is not None:
+            body += repr(self.transforms).splitlines()
+        return "\n".join([f"Dataset {self.__class__.__name__}"] + [" " * self._repr_indent + line for line in body])
+
+
+def _key(d, name):
+    """``d[name]`` for a dict whose keys may be ``str`` or (from Python 2 pickles) ``bytes``."""
+    if name in d:
+        return d[name]
+    return d[name.encode()]
+
+
+def _text(s):
+    return s.decode("utf-8") if isinstance(s, bytes) else str(s)
+
+
+class CIFAR10(VisionDataset):
+    """The CIFAR-10 dataset: 60 000 32x32 colour images in 10 classes (50 000 train, 10 000 test).
+
+    .. math::
+        \\text{dataset}[i] = (\\text{transform}(x_i), \\text{target\\_transform}(y_i)), \\quad
+        x_i \\in \\{0..255\\}^{32 \\times 32 \\times 3}, \\; y_i \\in \\{0..9\\}
+
+    Reads the python version of the dataset, ``root/cifar-10-batches-py/{data_batch_1..5, test_batch,
+    batches.meta}``, each file checked against its MD5. The batches are pickles of ``{b'data': (N, 3072) uint8,
+    b'labels': [...]}``, read with a restricted unpickler that admits only NumPy arrays and plain values.
+
+    Args:
+        root (str): folder holding (or to receive) ``cifar-10-batches-py``.
+        train (bool): the training batches (True) or the test batch. Default: True.
+        transform (callable, optional): applied to each image, an (H, W, C) ``uint8`` NumPy array (a copy).
+        target_transform (callable, optional): applied to each label (an int).
+        download (bool): fetch :attr:`url`, check :attr:`tgz_md5`, and extract it safely and atomically, unless
+            verified data is already there. Default: False.
+
+    Attributes:
+        data (ndarray): (N, 32, 32, 3) ``uint8``, HWC. targets (list of int): the labels.
+        classes (list of str): the class names. class_to_idx (dict): name -> label.
+
+    Example:
+        >>> train = CIFAR10("./data", train=True, download=True, transform=transforms.ToTensor())
+        >>> img, label = train[0]   # (3, 32, 32) float32 in [0, 1], an int
+    """
+
+    base_folder = "cifar-10-batches-py"
+    url = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+    filename = "cifar-10-python.tar.gz"
+    tgz_md5 = "c58f30108f718f92721af3b95e74349a"
+    train_list = [
+        ["data_batch_1", "c99cafc152244af753f735de768cd75f"],
+        ["data_batch_2", "d4bba439e000b95fd0a9bffe97cbabec"],
+        ["data_batch_3", "54ebc095f3ab1f0389bbae665268c751"],
+        ["data_batch_4", "634d18415352ddfa80567beed471001a"],
+        ["data_batch_5", "482c414d41f54cd18b22e5b47cb7c3cb"],
+    ]
+    test_list = [
+        ["test_batch", "40351d587109b95175f43aff81a1287e"],
+    ]
+    meta = {"filename": "batches.meta", "key": "label_names", "md5": "5ff9c542aee3614f3951f8cda6e48888"}
+    _labels_key = "labels"
+
+    def __init__(self, root, train=True, transform=None, target_transform=None, download=False):
+        super().__init__(root, transform=transform, target_transform=target_transform)
+        self.train = train
+        if download:
+            self.download()
+        if not self._check_integrity():
+            raise RuntimeError("Dataset not found or corrupted. You can use download=True to download it "
+                               f"(looked for the python batches in {os.path.join(self.root, self.base_folder)})")
+        images, self.targets = [], []
+        for name, _ in (self.train_list if train else self.test_list):
+            entry = self._read(os.path.join(self.root, self.base_folder, name))
+            data = _key(entry, "data")
+            labels = [int(v) for v in _key(entry, self._labels_key)]
+            if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
+                raise RuntimeError(f"{name}: expected data of shape (N, 3072) and dtype uint8, got "
+                                   f"{getattr(data, 'shape', type(data))} {getattr(data, 'dtype', '')}")
+            if len(labels) != len(data):
+                raise RuntimeError(f"{name}: {len(data)} images but {len(labels)} labels")
+            images.append(data)
+            self.targets.extend(labels)
+        # rows are 1024 red, 1024 green, 1024 blue values: (N, 3, 32, 32), then HWC
+        self.data = np.ascontiguousarray(np.vstack(images).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
+        self._load_meta()
+
+    @staticmethod
+    def _read(path):
+        try:
+            entry = restricted_load(path)
+        except Exception as e:
+            raise RuntimeError(f"could not read {path}: {e}") from e
+        if not isinstance(entry, dict):
+            raise RuntimeError(f"{path}: expected a pickled dict, got {type(entry).__name__}")
+        return entry
+
+    def _load_meta(self):
+        path = os.path.join(self.root, self.base_folder, self.meta["filename"])
+        if not check_integrity(path, self.meta["md5"]):
+            raise RuntimeError("Dataset metadata file not found or corrupted. You can use download=True to download "
+                               f"it (looked for {path})")
+        self.classes = [_text(c) for c in _key(self._read(path), self.meta["key"])]
+        self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
+
+    def __getitem__(self, index):
+        img, target = self.data[index].copy(), self.targets[index]
+        if self.transform is not None:
+            img = self.transform(img)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return img, target
+
+    def __len__(self):
+        return len(self.data)
+
+    def _check_integrity(self, folder=None):
+        folder = os.path.join(self.root, self.base_folder) if folder is None else folder
+        files = self.train_list + self.test_list + [[self.meta["filename"], self.meta["md5"]]]
+        return all(check_integrity(os.path.join(folder, name), md5) for name, md5 in files)
+
+    def _verify_extracted(self, folder):
+        if not self._check_integrity(folder):
+            raise RuntimeError(f"the archive from {self.url} does not hold the expected files of "
+                               f"{self.base_folder!r} (missing files or wrong checksums)")
+
+    def download(self):
+        """Fetch and extract the archive unless verified data is already in place.
+
+        The archive is downloaded to ``root/filename`` only when its MD5 is :attr:`tgz_md5` (an archive already
+        there with the right checksum is reused); the extracted folder appears only when complete and checked.
+        """
+        if self._check_integrity():
+            return
+        archive = os.path.join(self.root, self.filename)
+        if not check_integrity(archive, self.tgz_md5):
+            print(f"Downloading {self.url} to {archive}")
+            download_url(self.url, archive, md5=self.tgz_md5)
+        print(f"Extracting {archive} to {self.root}")
+        try:
+            extract_archive_atomically(archive, self.root, self.base_folder, verify=self._verify_extracted)
+        except Exception:
+            os.remove(archive)  # a verified download that does not extract is of no use: do not reuse it
+            raise
+
+    def extra_repr(self):
+        return f"Split: {'Train' if self.train is True else 'Test'}"
+
+
+class Digits(VisionDataset):
+    """scikit-learn's handwritten digits: 1797 8x8 gray images of the digits 0-9, offline.
+
+    .. math::
+        x_i = \\operatorname{round}(v_i \\cdot 255 / 16) \\in \\{0..255\\}^{8 \\times 8}, \\quad
+        v_i \\in \\{0..16\\}^{8 \\times 8} \\text{ (the original 4-bit counts)}
+
+    The split is fixed and deterministic, with no random draw: within each class, in the file's order, every
+    fifth image (positions 4, 9, 14, ...) is in the test set and the others in the training set, an 80/20 split
+    stratified by class (1442 train, 355 test).
+
+    Needs scikit-learn (``pip install 'numtorch[digits]'``), imported only when the dataset is built.
+
+    Args:
+        root (str, optional): unused (the data ships with scikit-learn); kept for the common dataset signature.
+        train (bool): the training (True) or the test split. Default: True.
+        transform (callable, optional): applied to each image, an (8, 8) ``uint8`` NumPy array (a copy).
+        target_transform (callable, optional): applied to each label (an int).
+
+    Attributes:
+        data (ndarray): (N, 8, 8) ``uint8``. targets (list of int). classes (list of str): ``'0'``..``'9'``.
+
+    Example:
+        >>> train = Digits(train=True, transform=transforms.ToTensor())
+        >>> img, label = train[0]   # (1, 8, 8) float32 in [0, 1], an int
+    """
+
+    classes = [str(d) for d in range(10)]
+
+    def __init__(self, root=None, train=True, transform=None, target_transform=None):
+        super().__init__(root, transform=transform, target_transform=target_transform)
+        try:
+            from sklearn.datasets import load_digits
+        except ImportError:
+            raise ImportError("numtorch.vision.datasets.Digits needs scikit-learn, an optional extra: "
+                              "pip install 'numtorch[digits]'") from None
+        self.train = train
+        bunch = load_digits()
+        images = np.asarray(bunch.images, dtype=np.float64)
+        labels = np.asarray(bunch.target, dtype=np.int64)
+        is_test = np.zeros(len(labels), dtype=bool)
+        for c in range(10):
+            is_test[np.flatnonzero(labels == c)[4::5]] = True
+        keep = ~is_test if train else is_test
+        self.data = np.rint(images[keep] * (255.0 / 16.0)).astype(np.uint8)
+        self.targets = labels[keep].tolist()
+        self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
+
+    def __getitem__(self, index):
+        img, target = self.data[index].copy(), self.targets[index]
+        if self.transform is not None:
+            img = self.transform(img)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return img, target
+
+    def __len__(self):
+        return len(self.data)
+
+    def extra_repr(self):
+        return f"Split: {'Train' if self.train is True else 'Test'}"
