@@ -20,8 +20,8 @@ sample and channel, group norm ``(C/G, *)`` per sample and group, layer norm the
 
 How the kernels keep the passes over the data few (a pass is one elementwise NumPy call over the whole array):
 
-* sums are matrix-vector products against a ones vector (``rows @ ones``), dot products are ``np.vecdot``;
-  both read the data once and write nothing of its size;
+* row sums are ``einsum("ij->i")`` and row dot products ``np.vecdot``: each reads the data once and writes
+  nothing of its size;
 * the variance is two-pass: ``d = x - mean`` is materialised once (it is needed anyway), then ``vecdot(d, d)``;
   the naive ``E[x^2] - E[x]^2`` is never used;
 * ``d`` (or ``x_hat`` when it is also the output) is what backward keeps, so backward never recomputes it;
@@ -50,8 +50,12 @@ TOP_LEVEL = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "rms_nor
 
 # ---------------------------------------------------------------------- array helpers
 def _row_sums(a2):
-    """Sum of each row of a 2-D array: one GEMV against a ones vector (one read, no temporary)."""
-    return a2 @ np.ones(a2.shape[1], dtype=a2.dtype)
+    """Sum of each row of a 2-D array: one read, no temporary.
+
+    ``einsum("ij->i")`` rather than a GEMV against a ones vector: as fast single-threaded, and it does not
+    depend on BLAS threads, which stall badly when the cores are shared.
+    """
+    return np.einsum("ij->i", a2)
 
 
 def _cell_sums(a3):
@@ -68,6 +72,13 @@ def _ncs(a, n, c):
 def _rows(a, k):
     """``a`` as a C-contiguous ``(M, K)`` array (a view when it already is contiguous)."""
     return np.ascontiguousarray(a).reshape(-1, k)
+
+
+def _new(shape, like, n, c):
+    """An array of ``shape`` that owns its memory (a gradient the engine can keep without copying), and its
+    ``(N, C, S)`` view to compute into."""
+    out = np.empty(shape, dtype=like.dtype)
+    return out, out.reshape(n, c, -1)
 
 
 def _col(v):
@@ -140,8 +151,8 @@ class BatchNormFunction(ArrayFunction):
     ``y = x * scale + shift``.
 
     Passes over the data, training: forward 3 (``d = x - mean``; ``y = d * scale``; ``y += beta``; 2 without
-    affine, where ``d *= rstd`` is the output) plus a GEMV and a vecdot; backward 4 (``dx = a g + b d + c``)
-    plus a GEMV and a vecdot, which also give the weight and bias gradients. Evaluation: forward 2, backward 1.
+    affine, where ``d *= rstd`` is the output) plus a row sum and a vecdot; backward 4 (``dx = a g + b d + c``)
+    plus a row sum and a vecdot, which also give the weight and bias gradients. Evaluation: forward 2, backward 1.
     """
     node_name = "NativeBatchNormBackward0"
 
@@ -194,7 +205,10 @@ class BatchNormFunction(ArrayFunction):
         if not training:
             mean, rstd, scale = ctx.stats
             gw = np.vecdot(g3, _ncs(z, n, c) - _col(mean)).sum(0) * rstd if nw else None
-            gx = (g3 * _col(scale)).reshape(shape) if nx else None
+            gx = None
+            if nx:
+                gx, gx3 = _new(shape, g3, n, c)
+                np.multiply(g3, _col(scale), out=gx3)
             return _grads(ctx, gx, gw, sum_g if nb else None)
         rstd, r = ctx.stats
         z3 = _ncs(z, n, c)
@@ -202,11 +216,11 @@ class BatchNormFunction(ArrayFunction):
         gx = None
         if nx:
             k = rstd if weight is None else rstd * weight      # dx = k (g - mean(g) - x_hat mean(g x_hat))
-            gx = g3 * _col(k)
+            gx, gx3 = _new(shape, g3, n, c)
+            np.multiply(g3, _col(k), out=gx3)
             t = z3 * _col(-(k * r) * sum_gxh / m)
-            gx += t
-            gx += _col(-k * sum_g / m)
-            gx = gx.reshape(shape)
+            gx3 += t
+            gx3 += _col(-k * sum_g / m)
         return _grads(ctx, gx, sum_gxh if nw else None, sum_g if nb else None)
 
 
@@ -294,8 +308,8 @@ class GroupNormFunction(ArrayFunction):
     its statistics) they move toward the batch average of the instance statistics.
 
     Passes over the data: forward 3 (``d = x - mean``; ``y = d * scale_nc``; ``y += beta``; 2 without affine,
-    where ``d *= rstd`` is the output) plus a GEMV and a vecdot; backward 4 (``dx = a g + b d + c`` with
-    per-``(n, c)`` coefficients) plus a GEMV and a vecdot over the ``(n, c)`` cells, which also give the
+    where ``d *= rstd`` is the output) plus a row sum and a vecdot; backward 4 (``dx = a g + b d + c`` with
+    per-``(n, c)`` coefficients) plus a row sum and a vecdot over the ``(n, c)`` cells, which also give the
     weight and bias gradients.
     """
     node_name = "NativeGroupNormBackward0"
@@ -350,11 +364,11 @@ class GroupNormFunction(ArrayFunction):
             mean_g = np.repeat(wg.reshape(n, groups, cg).sum(2), cg, axis=1) / k        # group mean of gamma g
             mean_gxh = np.repeat(wgx.reshape(n, groups, cg).sum(2), cg, axis=1) / k     # ... of gamma g x_hat
             a = rstd_nc if weight is None else rstd_nc * weight    # dx = rstd (gamma g - mean_g - x_hat mean_gxh)
-            gx = g3 * _col(a)
+            gx, gx3 = _new(shape, g3, n, c)
+            np.multiply(g3, _col(a), out=gx3)
             t = z3 * _col(-rstd_nc * mean_gxh * r)
-            gx += t
-            gx += _col(-rstd_nc * mean_g)
-            gx = gx.reshape(shape)
+            gx3 += t
+            gx3 += _col(-rstd_nc * mean_g)
         return _grads(ctx, gx, sum_gxh.sum(0) if nw else None, sum_g.sum(0) if nb else None)
 
 
@@ -492,9 +506,9 @@ class LayerNormFunction(ArrayFunction):
     """Layer norm of ``(M, K)`` rows (``K`` = the product of ``normalized_shape``), affine per column.
 
     Passes over the data: forward 4 (``d = x - mean``; ``d *= rstd``, giving x_hat; ``y = x_hat w``;
-    ``y += b``; 2 without affine, where x_hat is the output) plus a GEMV and a vecdot; backward 5
-    (``gw = g w``; ``t = x_hat s2``; ``t += s1``; ``t = gw - t``; ``t *= rstd``) plus a GEMV and a vecdot for
-    the row sums, and a column contraction and a GEMV for the weight and bias gradients.
+    ``y += b``; 2 without affine, where x_hat is the output) plus a row sum and a vecdot; backward 5
+    (``gw = g w``; ``t = x_hat s2``; ``t += s1``; ``t = gw - t``; ``t *= rstd``) plus a row sum and a vecdot,
+    and two column reductions for the weight and bias gradients.
     """
     node_name = "NativeLayerNormBackward0"
 
@@ -532,13 +546,14 @@ class LayerNormFunction(ArrayFunction):
             gw = g2 * weight.reshape(k) if weight is not None else g2
             s1 = _row_sums(gw) / k                             # mean of gamma g over the row
             s2 = np.vecdot(gw, xh) / k                         # mean of gamma g x_hat
-            gx = xh * s2[:, None]
-            gx += s1[:, None]
-            np.subtract(gw, gx, out=gx)
-            gx *= rstd[:, None]                                # dx = rstd (gamma g - s1 - x_hat s2)
-            gx = gx.reshape(shape)
+            gx = np.empty(shape, dtype=g2.dtype)
+            gx2 = gx.reshape(-1, k)
+            np.multiply(xh, s2[:, None], out=gx2)
+            gx2 += s1[:, None]
+            np.subtract(gw, gx2, out=gx2)
+            gx2 *= rstd[:, None]                               # dx = rstd (gamma g - s1 - x_hat s2)
         gwt = np.einsum("ij,ij->j", g2, xh).reshape(normalized_shape) if nw else None
-        gb = (np.ones(g2.shape[0], g2.dtype) @ g2).reshape(normalized_shape) if nb else None
+        gb = g2.sum(0).reshape(normalized_shape) if nb else None
         return _grads(ctx, gx, gwt, gb)
 
 
@@ -598,8 +613,8 @@ class RMSNormFunction(ArrayFunction):
     """RMS norm of ``(M, K)`` rows: ``y = x rrms w`` with ``rrms = 1 / sqrt(mean(x^2) + eps)`` per row.
 
     Backward: ``dx = rrms (g w) - x rrms^3 sum(g w x) / K``; ``dw = sum_rows(g x rrms)``.
-    Passes over the data: forward 2 (``y = x rrms``; ``y *= w``) plus a vecdot; backward 4 (``gw = g w``;
-    ``gw *= rrms``; ``t = x c``; ``gw -= t``) plus a vecdot, and for the weight gradient one product and a GEMV.
+    Passes over the data: forward 2 (``y = x rrms``; ``y *= w``) plus a vecdot; backward 4 (``gr = g rrms``;
+    ``dx = gr w``; ``t = x c``; ``dx -= t``) plus a vecdot, and a column contraction for the weight gradient.
     """
     node_name = "MulBackward0"
 
@@ -623,17 +638,22 @@ class RMSNormFunction(ArrayFunction):
         nx, nw = ctx.needs_input_grad[:2]
         g2 = _rows(g, k)
         x2 = _rows(x, k)
-        gwt = None
-        if nw:
-            gwt = (rrms @ (g2 * x2)).reshape(weight.shape)     # sum over rows of g x rrms
+        gr_full = np.empty(shape, dtype=g2.dtype)
+        gr = gr_full.reshape(-1, k)
+        np.multiply(g2, rrms[:, None], out=gr)                 # g rrms
+        gwt = np.einsum("ij,ij->j", gr, x2).reshape(weight.shape) if nw else None
         gx = None
         if nx:
-            gw = g2 * weight.reshape(k) if weight is not None else g2
-            s = np.vecdot(gw, x2)
-            gx = gw * rrms[:, None] if gw is g2 else np.multiply(gw, rrms[:, None], out=gw)
-            t = x2 * (rrms * rrms * rrms * s / k)[:, None]
-            gx -= t
-            gx = gx.reshape(shape)
+            if weight is None:
+                gx, gx2, t = gr_full, gr, None
+            else:
+                gx = np.empty(shape, dtype=g2.dtype)
+                gx2, t = gx.reshape(-1, k), gr
+                np.multiply(gr, weight.reshape(k), out=gx2)    # rrms g w
+            coef = np.vecdot(gx2, x2)                          # rrms sum(g w x)
+            coef *= rrms * rrms / k
+            t = np.multiply(x2, coef[:, None], out=t)
+            gx2 -= t                                           # dx = rrms g w - x rrms^3 sum(g w x) / K
         return _grads(ctx, gx, gwt)
 
 
