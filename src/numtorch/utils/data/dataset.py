@@ -15,7 +15,7 @@ import bisect
 import itertools
 import math
 import warnings
-from typing import Generic, TypeVar
+from typing import Generic, Iterable, TypeVar
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "StackDataset", "ConcatDataset", "ChainDataset",
            "Subset", "random_split"]
@@ -47,7 +47,7 @@ class Dataset(Generic[_T_co]):
     # Like torch, no default __len__: ``len()`` of a dataset without one raises TypeError.
 
 
-class IterableDataset(Dataset):
+class IterableDataset(Dataset[_T_co], Iterable[_T_co]):
     """An iterable-style dataset: subclasses implement ``__iter__``.
 
     .. math::
@@ -65,8 +65,8 @@ class IterableDataset(Dataset):
         ...         return iter(range(k, self.n, step))
     """
 
-    def __iter__(self):
-        raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
+    # ``__iter__`` stays abstract (collections.abc.Iterable), so that, as in torch, a subclass without one cannot
+    # be instantiated.
 
     def __add__(self, other):
         return ChainDataset([self, other])
