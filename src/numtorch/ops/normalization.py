@@ -682,6 +682,10 @@ def rms_norm(input: Tensor, normalized_shape, weight=None, eps=None) -> Tensor:
     if eps is None:
         eps = float(finfo(input.dtype).eps)
     if weight is not None and weight._data.dtype != input._data.dtype:
+        names = {"float32": "float", "float64": "double", "float16": "c10::Half"}
+        warnings.warn(f"Mismatch dtype between input and weight: input dtype = {names[input._data.dtype.name]}, "
+                      f"weight dtype = {names[weight._data.dtype.name]}, Cannot dispatch to fused implementation.",
+                      stacklevel=2)
         weight = weight.to(input.dtype)                        # torch's composite computes in the input's dtype
     return RMSNormFunction.apply(input, weight, math.prod(shape), float(eps))
 
