@@ -45,7 +45,8 @@ class Function:
     """
 
     # Per-node state the engine reads. Everything an op stores on ``ctx`` itself lives in the instance dict.
-    __slots__ = ("needs_input_grad", "next_edges", "saved", "_out_meta", "__dict__", "__weakref__")
+    __slots__ = ("needs_input_grad", "next_edges", "_out_meta", "__dict__", "__weakref__")
+    saved = ()
     _saved_versions = ()
     _freed = False
     _tensor_hooks = None
@@ -259,15 +260,20 @@ def _edge(t):
     return t if fn is None else (fn, t._output_nr)
 
 
-def _record_saved_versions(ctx, tensors):
+def _record_saved_versions(ctx, args, results):
     """Remember the version of every saved value that is an input's or output's memory."""
     rec = []
     for s in ctx.saved:
-        for t in tensors:
-            if t is not None and (t is s or t._data is s):
-                a = t._data
-                rec.append((t._vc, t._vc[0], (a.dtype, a.shape)))
+        for t in args:
+            if isinstance(t, Tensor) and (t is s or t._data is s):
                 break
+        else:
+            for t in results:
+                if isinstance(t, Tensor) and (t is s or t._data is s):
+                    break
+            else:
+                continue
+        rec.append((t._vc, t._vc[0], (t._data.dtype, t._data.shape)))
     ctx._saved_versions = rec
 
 
@@ -316,8 +322,7 @@ def _finish_tensor_apply(cls, ctx, args, out, record):
             t._output_nr = i
         results.append(t)
     ctx._out_meta = tuple(meta)
-    _record_saved_versions(ctx, [a for a in args if isinstance(a, Tensor)] + [r for r in results
-                                                                              if isinstance(r, Tensor)])
+    _record_saved_versions(ctx, args, results)
     return tuple(results) if is_tuple else results[0]
 
 
@@ -336,7 +341,6 @@ class ArrayFunction(Function):
     @classmethod
     def apply(cls, *args):
         ctx = _object_new(cls)
-        ctx.saved = ()
         arrays = []
         needs = []
         edges = []
@@ -380,7 +384,7 @@ class ArrayFunction(Function):
                     t._output_nr = i
         ctx._out_meta = tuple(meta)
         if ctx.saved:
-            _record_saved_versions(ctx, [a for a in args if isinstance(a, Tensor)] + list(results))
+            _record_saved_versions(ctx, args, results)
         return results if multi else results[0]
 
     def _call_backward(self, grads):
