@@ -34,8 +34,9 @@ __all__ = ["DataLoader", "default_collate", "default_convert", "get_worker_info"
 default_collate = _collate.default_collate
 default_convert = _collate.default_convert
 
-#: seconds to wait for a worker to exit on shutdown before terminating it
-_JOIN_TIMEOUT = 5.0
+#: seconds a worker gets to exit on its own at shutdown (it may be finishing a batch nobody will read)
+#: before it is terminated
+_JOIN_TIMEOUT = 1.0
 
 
 class _InfiniteConstantSampler(Sampler):
