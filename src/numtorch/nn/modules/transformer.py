@@ -370,6 +370,15 @@ class TransformerDecoderLayer(Module):
             state["activation"] = F.relu
         super().__setstate__(state)
 
+    def __deepcopy__(self, memo):
+        new = super().__deepcopy__(memo)
+        if "activation" not in self.__dict__:
+            # As in torch, whose deepcopy runs the __setstate__ above: when the activation is a child module, the
+            # copy gets a plain F.relu attribute that shadows it, so TransformerDecoder's clones of a layer built
+            # with e.g. nn.GELU() compute ReLU. Kept so that torch-trained stacks give torch's numbers.
+            new.__dict__["activation"] = F.relu
+        return new
+
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False):
         """Pass ``tgt`` (attending to itself and to ``memory``) through the layer."""
