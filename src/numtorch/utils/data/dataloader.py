@@ -25,7 +25,7 @@ import weakref
 from . import _collate
 from ._fetch import _DatasetKind
 from ._worker import (_STATUS_CHECK_INTERVAL, ExceptionWrapper, _IterableDatasetStopIteration, _receive,
-                      _ResumeIteration, _worker_loop)
+                      _ResumeIteration, _worker_loop, get_worker_info)
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
@@ -535,9 +535,3 @@ def _exit_description(exitcode):
             name = "unknown signal"
         return f"killed by signal {-exitcode}: {name}"
     return f"exit code {exitcode}"
-
-
-def get_worker_info():
-    """See :func:`numtorch.utils.data.get_worker_info`."""
-    from ._worker import get_worker_info as _get
-    return _get()
