@@ -239,6 +239,10 @@ class PadPackedSequenceBatchFirstFunction(PadPackedSequenceFunction):
     node_name = "TransposeBackward0"
 
 
+class PadPackedSequenceUnsortFunction(PadPackedSequenceFunction):
+    node_name = "IndexSelectBackward0"     # torch ends by restoring the original batch order
+
+
 def _lengths_array(lengths):
     if isinstance(lengths, Tensor):
         arr = lengths._data
@@ -355,7 +359,10 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
         perm = invert_permutation(unsorted)._data
     index = _packed_rows(bs, perm, max_len, B, batch_first)
     shape = (B, max_len) if batch_first else (max_len, B)
-    fn = PadPackedSequenceBatchFirstFunction if batch_first else PadPackedSequenceFunction
+    if unsorted is not None:
+        fn = PadPackedSequenceUnsortFunction
+    else:
+        fn = PadPackedSequenceBatchFirstFunction if batch_first else PadPackedSequenceFunction
     padded = fn.apply(sequence.data, index, shape, padding_value)
     lengths = np.searchsorted(-bs, -np.arange(B), side="left").astype(np.int64)   # in sorted order
     if unsorted is not None:
