@@ -335,6 +335,13 @@ def test_collate_extensible():
     # the same tensor storage reused in a batch still stacks into a fresh tensor
     t = numtorch.ones(2)
     assert ntd.default_collate([t, t]).shape == (2, 2)
+    # tensors that require grad are stacked through autograd, so the batch stays in the graph
+    w = numtorch.ones(2, requires_grad=True)
+    batch = ntd.default_collate([w, t * 2])
+    assert batch.grad_fn is not None
+    (batch * numtorch.tensor([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
+    assert w.grad.tolist() == [1.0, 2.0]
+    assert ntd.default_collate([t, t]).grad_fn is None
 
 
 # ---------------------------------------------------------------------- DataLoader (main process)

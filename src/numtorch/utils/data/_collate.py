@@ -159,8 +159,14 @@ def collate(batch, *, collate_fn_map=None):
 
 def collate_tensor_fn(batch, *, collate_fn_map=None):
     """Tensors: ``stack(batch, 0)``."""
+    from ..._tensor import _from_array
     from ...ops.shape import stack
-    return stack(list(batch), 0)
+    batch = list(batch)
+    first = batch[0]._data
+    if all(not t.requires_grad and t._data.shape == first.shape and t._data.dtype == first.dtype for t in batch):
+        # the common case: the result would carry no graph, so stack the arrays directly
+        return _from_array(np.stack([t._data for t in batch]))
+    return stack(batch, 0)
 
 
 def collate_numpy_array_fn(batch, *, collate_fn_map=None):
