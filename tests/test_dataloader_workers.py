@@ -183,7 +183,8 @@ def test_iterable_dataset_sharding():
     # batch_size=None and an uneven end: worker 0 has 3 items, worker 1 has 2
     one = [x.item() if hasattr(x, "item") else x for x in ntd.DataLoader(Sharded(5), batch_size=None, num_workers=2)]
     assert one == [0, 1, 2, 3, 4]
-    assert [b.tolist() for b in ntd.DataLoader(Sharded(5), batch_size=2, drop_last=True, num_workers=2)] == [[0, 2], [1, 3]]
+    dropped = ntd.DataLoader(Sharded(5), batch_size=2, drop_last=True, num_workers=2)
+    assert [b.tolist() for b in dropped] == [[0, 2], [1, 3]]
 
 
 def test_worker_exception_reaches_main_process():
@@ -193,7 +194,8 @@ def test_worker_exception_reaches_main_process():
     with pytest.raises(ValueError) as info:
         next(it)
     msg = str(info.value)
-    assert msg.startswith("Caught ValueError in DataLoader worker process 0.\nOriginal Traceback (most recent call last):")
+    assert msg.startswith("Caught ValueError in DataLoader worker process 0.\n"
+                          "Original Traceback (most recent call last):")
     assert "sample 5 is broken" in msg and "__getitem__" in msg and "test_dataloader_workers.py" in msg
     # as in torch, the iterator goes on after a failed batch
     assert next(it).tolist() == [6, 7]

@@ -389,7 +389,7 @@ def test_convert_image_dtype():
     assert T.ConvertImageDtype(numtorch.uint8)(numtorch.tensor([[[32767, 256]]], dtype=numtorch.int16)).tolist() == \
         [[[255, 2]]]
     assert T.ConvertImageDtype(numtorch.float64)(f).dtype == numtorch.float64
-    with pytest.raises(RuntimeError, match="The cast from numtorch.float32 to numtorch.int32 cannot be performed safely"):
+    with pytest.raises(RuntimeError, match="The cast from numtorch.float32 to numtorch.int32 cannot be performed"):
         T.ConvertImageDtype(numtorch.int32)(f)
     with pytest.raises(TypeError, match="Input img should be Tensor Image"):
         T.ConvertImageDtype(numtorch.float32)(np.zeros((2, 2)))
@@ -517,7 +517,8 @@ def test_resize_matches_torch_interpolate(interp, antialias, size, expected):
     assert_close(out, ref, 1e-5, 1e-4)
     # unbatched (C, H, W) and 2-D (H, W) images
     assert_close(T.Resize(size, interpolation=mode, antialias=antialias)(numtorch.tensor(x[0])), ref[0], 1e-5, 1e-4)
-    assert_close(T.Resize(size, interpolation=mode, antialias=antialias)(numtorch.tensor(x[0, 0])), ref[0, 0], 1e-5, 1e-4)
+    resize = T.Resize(size, interpolation=mode, antialias=antialias)
+    assert_close(resize(numtorch.tensor(x[0, 0])), ref[0, 0], 1e-5, 1e-4)
 
 
 @pytest.mark.torch

@@ -28,7 +28,7 @@ _CHUNK = 1 << 20
 
 
 def calculate_md5(path, chunk_size=_CHUNK):
-    """The hex MD5 digest of a file."""
+    """The hex MD5 digest of a file: :math:`\\text{md5}(b_1 \\Vert b_2 \\Vert \\cdots)` over its 1 MiB chunks."""
     md5 = hashlib.md5(usedforsecurity=False)
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(chunk_size), b""):
@@ -37,7 +37,7 @@ def calculate_md5(path, chunk_size=_CHUNK):
 
 
 def check_integrity(path, md5=None):
-    """True when ``path`` is a file and (if ``md5`` is given) its MD5 digest is ``md5``."""
+    """True when ``path`` is a file and (if ``md5`` is given) :math:`\\text{md5}(\\text{file}) = \\text{md5}`."""
     if not os.path.isfile(path):
         return False
     return md5 is None or calculate_md5(path) == md5
@@ -45,6 +45,10 @@ def check_integrity(path, md5=None):
 
 def download_url(url, path, md5=None, timeout=60.0):
     """Download ``url`` to ``path`` atomically, verifying ``md5`` when given.
+
+    .. math::
+        \\text{path exists afterwards} \\iff \\text{the download completed and }
+        \\text{md5}(\\text{bytes}) = \\text{md5}
 
     The bytes go to a temporary file in the same folder; it replaces ``path`` only once complete and verified.
 
@@ -112,6 +116,9 @@ def _extract_tar(archive, dest):
 def extract_archive_atomically(archive, root, folder, verify=None):
     """Extract ``archive`` so that ``root/folder`` appears complete or not at all.
 
+    .. math::
+        \\text{root/folder exists afterwards} \\iff \\text{every member was safe and extracted, and verify passed}
+
     The archive is unpacked into a temporary folder under ``root``; ``verify(path)`` (optional) checks the
     extracted ``folder`` and raises when it is wrong; then the folder is renamed to ``root/folder`` (replacing
     an older, corrupt copy). On any failure the temporary folder is removed and ``RuntimeError`` is raised.
@@ -165,6 +172,10 @@ def _allowed_globals():
 class RestrictedUnpickler(pickle.Unpickler):
     """An unpickler that builds only NumPy arrays, dtypes and plain Python containers and scalars.
 
+    .. math::
+        \\text{find\\_class}(m, n) = \\begin{cases} \\text{the object} & (m, n) \\in \\text{allowed} \\\\
+        \\text{UnpicklingError} & \\text{otherwise} \\end{cases}
+
     Any other global (a function or class that unpickling would call) raises ``pickle.UnpicklingError``, so a
     tampered data file cannot run code.
     """
@@ -182,7 +193,11 @@ class RestrictedUnpickler(pickle.Unpickler):
 
 
 def restricted_load(path):
-    """Load a pickled data file with :class:`RestrictedUnpickler` (Python 2 strings become ``bytes``)."""
+    """Load a pickled data file with :class:`RestrictedUnpickler` (Python 2 strings become ``bytes``).
+
+    .. math::
+        \\text{obj} = \\text{unpickle}_{\\text{restricted}}(\\text{bytes})
+    """
     with open(path, "rb") as f:
         data = f.read()
     try:

@@ -25,7 +25,7 @@ __all__ = ["InterpolationMode", "get_dimensions", "get_image_size", "get_image_n
 
 
 class InterpolationMode(enum.Enum):
-    """Interpolation modes (torchvision's names and values)."""
+    """Interpolation modes (torchvision's names and values): :math:`\\text{mode} \\mapsto` ``interpolate(mode=...)``."""
     NEAREST = "nearest"
     NEAREST_EXACT = "nearest-exact"
     BILINEAR = "bilinear"
@@ -82,7 +82,8 @@ def _assert_image_tensor(img):
 
 
 def get_dimensions(img):
-    """``[channels, height, width]`` of an image."""
+    """``[channels, height, width]`` of an image: :math:`(C, H, W)` for a tensor ``(..., C, H, W)`` or an array
+    ``(H, W, C)``; :math:`C = 1` for ``(H, W)``."""
     if _is_tensor(img):
         _assert_image_tensor(img)
         channels = 1 if img.ndim == 2 else img.shape[-3]
@@ -92,13 +93,13 @@ def get_dimensions(img):
 
 
 def get_image_size(img):
-    """``[width, height]`` of an image (torchvision's order)."""
+    """``[width, height]`` of an image (torchvision's order): :math:`(W, H)`."""
     _, h, w = get_dimensions(img)
     return [w, h]
 
 
 def get_image_num_channels(img):
-    """Number of channels of an image."""
+    """Number of channels of an image: :math:`C` of :func:`get_dimensions`."""
     return get_dimensions(img)[0]
 
 

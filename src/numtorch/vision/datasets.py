@@ -17,7 +17,11 @@ __all__ = ["VisionDataset", "StandardTransform", "CIFAR10", "Digits"]
 
 
 class StandardTransform:
-    """``(transform(input), target_transform(target))``: what a dataset applies to each sample."""
+    """What a dataset applies to each sample.
+
+    .. math::
+        (x, y) \\mapsto (\\text{transform}(x), \\text{target\\_transform}(y))
+    """
 
     def __init__(self, transform=None, target_transform=None):
         self.transform = transform

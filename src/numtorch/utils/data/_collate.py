@@ -158,7 +158,7 @@ def collate(batch, *, collate_fn_map=None):
 
 
 def collate_tensor_fn(batch, *, collate_fn_map=None):
-    """Tensors: ``stack(batch, 0)``."""
+    """Tensors: :math:`y = \\text{stack}(x_1, \\ldots, x_B)`, shape :math:`(B, *)`."""
     from ..._tensor import _from_array
     from ...ops.shape import stack
     batch = list(batch)
@@ -170,7 +170,7 @@ def collate_tensor_fn(batch, *, collate_fn_map=None):
 
 
 def collate_numpy_array_fn(batch, *, collate_fn_map=None):
-    """NumPy arrays: tensors of the same dtype, then collated as tensors."""
+    """NumPy arrays: :math:`y = \\text{stack}(\\text{tensor}(a_1), \\ldots, \\text{tensor}(a_B))`, same dtype."""
     elem = batch[0]
     if _np_str_obj_array_pattern.search(elem.dtype.str) is not None:
         raise TypeError(default_collate_err_msg_format.format(elem.dtype))
@@ -178,24 +178,25 @@ def collate_numpy_array_fn(batch, *, collate_fn_map=None):
 
 
 def collate_numpy_scalar_fn(batch, *, collate_fn_map=None):
-    """NumPy scalars: one 1-d tensor of their (promoted) dtype."""
+    """NumPy scalars: :math:`y = [s_1, \\ldots, s_B]`, one 1-d tensor of their (promoted) dtype."""
     return _numpy_to_tensor(np.asarray(batch))
 
 
 def collate_float_fn(batch, *, collate_fn_map=None):
-    """Python floats: a float64 tensor."""
+    """Python floats: :math:`y = [f_1, \\ldots, f_B]` as a float64 tensor."""
     from ..._tensor import _from_array
     return _from_array(np.asarray(batch, dtype=np.float64))
 
 
 def collate_int_fn(batch, *, collate_fn_map=None):
-    """Python ints (and bools): ``tensor(batch)`` - int64, or bool when every element is a bool."""
+    """Python ints (and bools): :math:`y = [n_1, \\ldots, n_B]` as ``tensor(batch)``: int64, or bool when every
+    element is a bool."""
     from ... import tensor
     return tensor(list(batch))
 
 
 def collate_str_fn(batch, *, collate_fn_map=None):
-    """Strings and bytes: kept as they are."""
+    """Strings and bytes: :math:`y = [s_1, \\ldots, s_B]`, the list as it is."""
     return batch
 
 

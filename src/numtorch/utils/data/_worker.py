@@ -35,6 +35,9 @@ _worker_info = None
 class WorkerInfo:
     """What a worker process knows about itself (returned by :func:`get_worker_info` inside a worker).
 
+    .. math::
+        \\text{seed} = \\text{base\\_seed} + \\text{id}, \\quad 0 \\le \\text{id} < \\text{num\\_workers}
+
     Attributes:
         id (int): this worker's index, ``0 <= id < num_workers``.
         num_workers (int): how many workers the DataLoader started.
@@ -70,8 +73,13 @@ class _KeyErrorMessage(str):
 
 
 class ExceptionWrapper:
-    """An exception and its formatted traceback, carried from a worker to the main process and re-raised there
-    as the same exception type with the message ``Caught <Type> <where>.\\nOriginal Traceback ...``."""
+    """An exception and its formatted traceback, carried from a worker to the main process and re-raised there.
+
+    .. math::
+        \\text{message} = \\text{"Caught <Type> <where>.\\textbackslash nOriginal "} + \\text{traceback text}
+
+    The re-raised exception has the original type (``RuntimeError`` when that type cannot be rebuilt).
+    """
 
     def __init__(self, exc_info=None, where="in background"):
         if exc_info is None:

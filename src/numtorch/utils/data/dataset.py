@@ -296,7 +296,8 @@ def random_split(dataset, lengths, generator=None):
 
     .. math::
         \\pi = \\text{randperm}(N), \\qquad
-        \\text{split}_k = \\text{Subset}(\\text{dataset}, \\pi[L_{k-1} : L_k]), \\quad L_k = \\textstyle\\sum_{m \\le k} l_m
+        \\text{split}_k = \\text{Subset}(\\text{dataset}, \\pi[L_{k-1} : L_k]), \\quad
+        L_k = \\textstyle\\sum_{m \\le k} l_m
 
     Fractions that sum to 1 become sizes :math:`\\lfloor N f_k \\rfloor`, and the remainder is handed out one
     item at a time, round-robin from the first split.
