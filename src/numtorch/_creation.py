@@ -35,10 +35,7 @@ def _infer_dtype(data):
             d = FROM_NUMPY.get(np.asarray(x).dtype)
             if d is None:
                 raise TypeError(f"can't convert np.ndarray of type {np.asarray(x).dtype}")
-            dd = d if not isinstance(x, np.generic) else None
-            if dd is None:  # NumPy scalars count like Python numbers of their kind
-                dd = _scalar_kind(x.item())
-            found = dd if found is None else _dtype.promote_types(found, dd)
+            found = d if found is None else _dtype.promote_types(found, d)
         elif isinstance(x, (list, tuple)):
             for y in x:
                 visit(y)
