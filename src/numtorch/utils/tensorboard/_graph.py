@@ -9,10 +9,12 @@ shape. How it is found:
    the autograd graph (``grad_fn``); the model runs in eval mode, as torch traces it, with grad enabled.
 2. Forward hooks keep a stack of module calls. Each call gets torch's scope name: the root's class name, then
    ``ClassName[attribute]`` per level (``Tudui/Sequential[model1]/Conv2d[0]``), the attribute being the name the
-   calling module knows the callee by. Before a module runs, the nodes reachable from its arguments that nobody
-   has claimed yet are given to the caller; after it runs, the unclaimed nodes reachable from its outputs are
-   given to it. So every node belongs to the innermost module whose ``forward`` created it.
-3. The nodes reachable from the outputs are written in topological order. Each input becomes
+   calling module knows the callee by (or, for a module reached through a ``ModuleList``/``ModuleDict``, its
+   own attribute name there). Before a module runs, the nodes reachable from its arguments (positional and
+   keyword) that nobody has claimed yet are given to the caller; after it runs, the unclaimed nodes reachable
+   from its outputs are given to it. So every node belongs to the innermost module whose ``forward`` created it,
+   and the order of the claims is the order of the forward pass.
+3. The nodes reachable from the outputs are written in that order. Each input becomes
    ``input/<argument name>`` and each output ``output/output.<i>`` (op ``IO Node``); each parameter a
    ``prim::GetAttr`` node named by its place in the module tree (``Tudui/Sequential[model1]/Conv2d[0]/weight``);
    each operation a node ``<scope>/<op>`` whose op is torch's ATen name (``aten::_convolution``,
@@ -34,6 +36,9 @@ Where this differs from torch's graph (which comes from ``torch.jit.trace``):
 * Views and reshapes are the ops their autograd nodes record: ``view`` and ``reshape`` both show as
   ``aten::view``; a view made directly by ``nn.Flatten``/``nn.Unflatten`` shows as ``aten::flatten``/
   ``aten::unflatten``. Fused ops show under their own name (``F.linear`` is ``aten::linear``, never ``addmm``).
+  A dropout module in eval mode (which hands back its input) still shows its op, through a pass-through node,
+  as torch's does; a functional ``F.dropout(x, training=False)`` leaves none.
+* An argument that ``forward`` reassigns keeps its name (torch's tracer numbers it: ``input/x.1``).
 * Each module gets back its own training flag (torch sets the whole model to the root's flag).
 * ``use_strict_trace`` is accepted and ignored; a custom ``autograd.Function`` shows as ``prim::PythonOp``.
 """
@@ -73,6 +78,7 @@ _ATEN_BY_CLASS = {
     "AdaptiveAvgPoolFunction": "aten::adaptive_avg_pool2d",
     "_AdaptiveAvgPool1dFunction": "aten::adaptive_avg_pool1d",
     "_AdaptiveAvgPool3dFunction": "aten::adaptive_avg_pool3d",
+    "_GlobalAvgPoolFunction": lambda node: f"aten::adaptive_avg_pool{3 if _output_ndim(node) == 5 else 2}d",
     "AdaptiveMaxPoolFunction": "aten::adaptive_max_pool2d",
     "_AdaptiveMaxPool1dFunction": "aten::adaptive_max_pool1d",
     "MaxUnpoolFunction": "aten::max_unpool2d",
@@ -181,6 +187,12 @@ def _nll_after_log_softmax(node):
     meta = getattr(node, "meta", None)
     return bool(meta[4]) if isinstance(meta, tuple) and len(meta) > 4 else False
 
+
+def _output_ndim(node):
+    meta = getattr(node, "_out_meta", None)
+    return len(meta[0][0]) if meta and meta[0] else 0
+
+
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z0-9])(?=[A-Z][a-z])")
 
 
@@ -215,9 +227,6 @@ def aten_op_name(node, module=None):
             if op is None:
                 return _from_grad_fn_name(node)
             return op(node) if callable(op) else op
-    if cls.__name__ == "_GlobalAvgPoolFunction":
-        shape = node._out_meta[0][0] if getattr(node, "_out_meta", None) else ()
-        return "aten::adaptive_avg_pool3d" if len(shape) == 5 else "aten::adaptive_avg_pool2d"
     for klass in cls.__mro__:
         if klass is ArrayFunction:
             break
@@ -298,14 +307,14 @@ def _argument_names(model, n):
     return out
 
 
-def _module_scopes(model):
-    """``id(module) -> scope`` along the module tree (the first path to each module) and ``id(param) -> name``."""
-    scopes, params = {}, {}
+def _parameter_names(model):
+    """``id(param) -> (scope/name, param)``, the scope being the first path to its module in the module tree."""
+    visited, params = set(), {}
 
     def visit(module, scope):
-        if id(module) in scopes:
+        if id(module) in visited:
             return
-        scopes[id(module)] = scope
+        visited.add(id(module))
         for pname, p in module._parameters.items():
             if p is not None and id(p) not in params:
                 params[id(p)] = (scope + "/" + pname, p)
@@ -314,7 +323,7 @@ def _module_scopes(model):
                 visit(child, f"{scope}/{type(child).__name__}[{cname}]")
 
     visit(model, type(model).__name__)
-    return scopes, params
+    return params
 
 
 # ---------------------------------------------------------------------- the recording run
@@ -322,24 +331,37 @@ class _Recorder:
     """Module hooks that give every autograd node to the innermost module call that created it."""
 
     def __init__(self, model):
-        self.model = model
         self.claimed = {}  # id(node) -> (node, scope, module); holding the node keeps its id unique
+        self.order = []    # the claimed nodes, inputs before the nodes that use them, in execution order
         self.stack = []    # (module, scope) of the calls in progress
         self.tree_names = {}
         for qualname, m in model.named_modules():
             self.tree_names.setdefault(id(m), qualname.rsplit(".", 1)[-1])
 
     def claim(self, tensors, scope, module):
-        todo = [t.grad_fn for t in tensors if t.grad_fn is not None]
-        claimed = self.claimed
-        while todo:
-            fn = todo.pop()
-            if id(fn) in claimed:
+        """Give ``scope`` every unclaimed node ``tensors`` depend on, appending them to ``order`` (post-order).
+
+        Claims happen at module boundaries, in execution order, and a node's inputs were made before it, so
+        ``order`` stays a topological order that follows the forward pass.
+        """
+        claimed, order = self.claimed, self.order
+        for t in tensors:
+            fn = t.grad_fn
+            if fn is None or id(fn) in claimed:
                 continue
             claimed[id(fn)] = (fn, scope, module)
-            for e in fn.next_edges:
-                if type(e) is tuple:
-                    todo.append(e[0])
+            stack = [(fn, iter(fn.next_edges))]
+            while stack:
+                node, edges = stack[-1]
+                for e in edges:
+                    if type(e) is tuple and id(e[0]) not in claimed:
+                        child = e[0]
+                        claimed[id(child)] = (child, scope, module)
+                        stack.append((child, iter(child.next_edges)))
+                        break
+                else:
+                    stack.pop()
+                    order.append(node)
 
     def scope_of_call(self, module):
         if not self.stack:
@@ -351,20 +373,20 @@ class _Recorder:
         part = type(module).__name__ if name is None else f"{type(module).__name__}[{name}]"
         return caller_scope + "/" + part
 
-    def pre_hook(self, module, args):
+    def pre_hook(self, module, args, kwargs):
         if self.stack:
             caller, caller_scope = self.stack[-1]
-            self.claim(_tensors_in(args), caller_scope, caller)
+            self.claim(_tensors_in((args, kwargs)), caller_scope, caller)
         self.stack.append((module, self.scope_of_call(module)))
 
-    def hook(self, module, args, output):
+    def hook(self, module, args, kwargs, output):
         if not (self.stack and self.stack[-1][0] is module):
             return None
         _, scope = self.stack.pop()
         op = _PASS_THROUGH_OPS.get(type(module).__name__)
         replaced = None
         if op is not None and isinstance(output, Tensor) and output._requires_grad and \
-                any(output is a for a in _tensors_in(args)):
+                any(output is a for a in _tensors_in((args, kwargs))):
             output = replaced = _PassThroughFunction.apply(output, op)
         self.claim(_tensors_in(output), scope, module)
         return replaced
@@ -410,8 +432,8 @@ def _run(model, args):
         for p in frozen:
             p.requires_grad_(True)
         for m in modules:
-            handles.append(m.register_forward_pre_hook(rec.pre_hook, prepend=True))
-            handles.append(m.register_forward_hook(rec.hook))
+            handles.append(m.register_forward_pre_hook(rec.pre_hook, prepend=True, with_kwargs=True))
+            handles.append(m.register_forward_hook(rec.hook, with_kwargs=True))
         with enable_grad():
             args, inputs = _prepare_inputs(args, _argument_names(model, len(args)))
             for _, _, node in inputs:
@@ -433,32 +455,22 @@ def _run(model, args):
 # ---------------------------------------------------------------------- the GraphDef
 def _build(model, out, rec, inputs):
     root = type(model).__name__
-    _, param_names = _module_scopes(model)
+    param_names = _parameter_names(model)
     input_of_node = {id(node): name for name, _, node in inputs if node is not None}
     input_of_leaf = {id(t): name for name, t, node in inputs if node is None}
     shape_of_input = {name: tuple(t._data.shape) for name, t, _ in inputs}
     outputs = _tensors_in(out)
 
-    # Op nodes reachable from the outputs, inputs first (iterative post-order DFS).
-    order, seen = [], set()
-    for t in outputs:
-        fn = t.grad_fn
-        if fn is None or id(fn) in seen or id(fn) in input_of_node:
+    # The op nodes the outputs depend on, in the order the forward pass made them.
+    seen = set()
+    todo = [t.grad_fn for t in outputs if t.grad_fn is not None]
+    while todo:
+        fn = todo.pop()
+        if id(fn) in seen or id(fn) in input_of_node:
             continue
         seen.add(id(fn))
-        stack = [(fn, iter(fn.next_edges))]
-        while stack:
-            node, edges = stack[-1]
-            for e in edges:
-                if type(e) is tuple:
-                    child = e[0]
-                    if id(child) not in seen and id(child) not in input_of_node:
-                        seen.add(id(child))
-                        stack.append((child, iter(child.next_edges)))
-                        break
-            else:
-                stack.pop()
-                order.append(node)
+        todo.extend(e[0] for e in fn.next_edges if type(e) is tuple)
+    order = [fn for fn in rec.order if id(fn) in seen]
 
     taken = set()
 
@@ -501,7 +513,7 @@ def _build(model, out, rec, inputs):
         return names[id(node)] if k == 0 else f"{names[id(node)]}:{k}"
 
     for fn in order:
-        _, scope, module = rec.claimed.get(id(fn), (fn, root, None))
+        _, scope, module = rec.claimed[id(fn)]
         op = aten_op_name(fn, module)
         short = type(fn).__name__ if op == "prim::PythonOp" else op.split("::", 1)[1]
         edges = [edge_name(e, scope) for e in fn.next_edges if e is not None]

@@ -23,7 +23,9 @@ Event = tbx.event_pb2.Event
 SessionLog = tbx.event_pb2.SessionLog
 
 _file_ids = itertools.count()
-_open_writers = weakref.WeakSet()
+#: Every FileWriter not yet closed: kept alive (as torch's writer threads keep theirs) and closed at exit, so
+#: waiting events reach the file even when a writer is dropped without ``close()``.
+_open_writers = set()
 
 
 @atexit.register
@@ -33,8 +35,8 @@ def _close_open_writers():
 
 
 def _flush_periodically(ref, stop, every):
-    """The background flusher of one FileWriter; it holds only a weak reference, so it never keeps one alive."""
-    while not stop.wait(every):
+    """The background flusher of one FileWriter, until ``stop`` is set (by ``close()``)."""
+    while not stop.wait(max(every, 0.01)):
         w = ref()
         if w is None:
             return
