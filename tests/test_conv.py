@@ -17,6 +17,13 @@ def layout(request, monkeypatch):
     return request.param
 
 
+@pytest.fixture(params=["correlation", "col2im"])
+def data_grad(request, monkeypatch):
+    """Stride-1 input gradients by full correlation (the default for many channels) and by col2im."""
+    monkeypatch.setattr(conv_mod, "_CORRELATION", request.param == "correlation")
+    return request.param
+
+
 @pytest.fixture
 def small_chunks(monkeypatch):
     """Force several (ragged) batch chunks through im2col/GEMM/col2im."""
@@ -97,6 +104,20 @@ CONV_T = [
 
 @pytest.mark.parametrize("op,x_shape,w_shape,bias,kw", CONV_T)
 def test_conv_transpose(op, x_shape, w_shape, bias, kw, layout):
+    _check_conv(op, x_shape, w_shape, bias, kw)
+
+
+@pytest.mark.parametrize("op,x_shape,w_shape,bias,kw", [
+    ("conv2d", (2, 16, 5, 6), (4, 16, 3, 3), True, dict(padding=1)),
+    ("conv2d", (2, 16, 5, 6), (4, 16, 3, 2), True, dict(padding=(4, 3))),             # padding beyond the kernel
+    ("conv2d", (2, 16, 7, 6), (4, 16, 2, 3), True, dict(padding="same", dilation=(3, 1))),
+    ("conv2d", (2, 32, 5, 5), (6, 16, 3, 3), True, dict(groups=2, padding=(0, 2))),
+    ("conv1d", (2, 16, 9), (3, 16, 4), True, dict(padding=2, dilation=2)),
+    ("conv3d", (1, 16, 3, 4, 4), (2, 16, 2, 3, 2), True, dict(padding=1)),
+    ("conv_transpose2d", (2, 4, 4, 5), (4, 16, 3, 3), True, dict(padding=1)),
+    ("conv_transpose1d", (2, 4, 6), (4, 8, 3), True, dict(groups=2, dilation=2)),
+])
+def test_stride1_input_gradient(op, x_shape, w_shape, bias, kw, layout, data_grad):
     _check_conv(op, x_shape, w_shape, bias, kw)
 
 

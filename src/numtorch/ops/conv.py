@@ -42,6 +42,9 @@ TOP_LEVEL = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d
 _CHUNK_ELEMS = 1 << 19
 #: None picks the column layout per call; tests set "cl" or "cf" to exercise both code paths
 _FORCE_LAYOUT = None
+#: stride-1 input gradients as a full correlation (see _conv_backward_data_correlation); tests switch it off
+#: to exercise col2im on the same cases
+_CORRELATION = True
 
 
 # ---------------------------------------------------------------------- geometry
@@ -179,17 +182,20 @@ def _gy_channels_last(gy, g):
 
 
 # ---------------------------------------------------------------------- the three kernels
-def _conv_forward(x, w, g, keep_col):
-    """y = W @ im2col(x), chunked over the batch. Returns ``(y, col)`` (``col`` kept only if asked)."""
+def _conv_forward(x, w, g, keep_col, b=None):
+    """y = W @ im2col(x) (+ b), chunked over the batch. Returns ``(y, col)`` (``col`` kept only if asked)."""
     N = x.shape[0]
     dtype = np.result_type(x.dtype, w.dtype)
     y = np.empty((N, g.C_out) + g.O, dtype=dtype)
     xp = _padded_input(x, g)
     win = _windows(xp, g)
     wm = _weight_matrix(w, g)
+    bias = None if b is None else b.reshape(g.G, g.Cog, 1)
     step = g.chunk(N)
     col_all = _col_buffer(N, g, dtype)[0] if keep_col else None
     buf = None
+    if g.cl:
+        wt = np.ascontiguousarray(wm.transpose(0, 2, 1))                 # (G, Kg, Cog)
     for s in range(0, N, step):
         e = min(N, s + step)
         n = e - s
@@ -201,14 +207,23 @@ def _conv_forward(x, w, g, keep_col):
                 buf = _col_buffer(n, g, dtype)
             mem, log = buf
         np.copyto(log, win[s:e])
+        yv = y[s:e].reshape(n, g.G, g.Cog, g.Ot)
         if g.cl:
-            # (G, n*Ot, Kg) @ (G, Kg, Cog) -> (G, n*Ot, Cog), written transposed into y[s:e]
-            res = np.matmul(mem.reshape(n * g.Ot, g.G, g.Kg).transpose(1, 0, 2), wm.transpose(0, 2, 1))
-            yv = y[s:e].reshape(n, g.G, g.Cog, g.Ot)
-            np.copyto(yv, res.reshape(g.G, n, g.Ot, g.Cog).transpose(1, 0, 3, 2))
+            # rows (n, o) of the column matrix times (Kg, Cog): one GEMM per group, written transposed into y
+            if g.G == 1:
+                res = np.matmul(mem.reshape(n * g.Ot, g.Kg), wt[0])[None]
+            else:
+                res = np.matmul(mem.reshape(n * g.Ot, g.G, g.Kg).transpose(1, 0, 2), wt)
+            res_t = res.reshape(g.G, n, g.Ot, g.Cog).transpose(1, 0, 3, 2)
+            if bias is None:
+                np.copyto(yv, res_t)
+            else:
+                np.add(res_t, bias, out=yv)
         else:
             # (G, Cog, Kg) @ (n, G, Kg, Ot) -> (n, G, Cog, Ot) = y[s:e]
-            np.matmul(wm, mem.reshape(n, g.G, g.Kg, g.Ot), out=y[s:e].reshape(n, g.G, g.Cog, g.Ot))
+            np.matmul(wm, mem.reshape(n, g.G, g.Kg, g.Ot), out=yv)
+            if bias is not None:
+                yv += bias
     return y, col_all
 
 
@@ -259,6 +274,8 @@ def _col2im(gcol_log, gxp, g):
 
 def _conv_backward_data(gy, w, g):
     """grad_x = col2im(W^T @ gy), chunked over the batch; returns the unpadded (N, C, *S) gradient."""
+    if _use_correlation(g):
+        return _conv_backward_data_correlation(gy, w, g)
     N = gy.shape[0]
     dtype = gy.dtype
     if g.cl:
@@ -281,6 +298,34 @@ def _conv_backward_data(gy, w, g):
     return np.ascontiguousarray(gxp[g.interior()])
 
 
+def _use_correlation(g):
+    """Stride-1 convolutions with many input channels per group take the faster full-correlation route."""
+    return _CORRELATION and all(st == 1 for st in g.stride) and g.Cg >= 16
+
+
+def _conv_backward_data_correlation(gy, w, g):
+    """grad_x of a stride-1 convolution as a convolution of gy with the flipped, transposed kernel.
+
+    With stride 1 the adjoint of im2col needs no scatter: col2im(W^T gy)[s] = sum_t W[t]^T gy[s + lo - t d]
+    is itself a correlation of gy (padded by d (k - 1) - lo before and d (k - 1) - hi after) with the kernel
+    flipped along its taps and with input/output channels swapped, so it runs through im2col + one GEMM.
+    Same value as :func:`_col2im` up to float rounding; it avoids the scatter's short strided runs.
+    """
+    lo2 = [dl * (kk - 1) - a for dl, kk, a in zip(g.dil, g.k, g.lo)]
+    hi2 = [dl * (kk - 1) - b for dl, kk, b in zip(g.dil, g.k, g.hi)]
+    crop = [slice(None), slice(None)]
+    for ax in range(g.d):   # padding wider than the kernel's reach: those outputs never saw x, crop them
+        a, b = max(-lo2[ax], 0), max(-hi2[ax], 0)
+        crop.append(slice(a, g.O[ax] - b))
+        lo2[ax], hi2[ax] = max(lo2[ax], 0), max(hi2[ax], 0)
+    gy = gy[tuple(crop)]
+    flip = (slice(None), slice(None), slice(None)) + (slice(None, None, -1),) * g.d
+    wt = w.reshape((g.G, g.Cog, g.Cg) + g.k).swapaxes(1, 2)[flip]
+    wt = np.ascontiguousarray(wt).reshape((g.C, g.Cog) + g.k)
+    g2 = _Geometry(gy.shape[2:], g.k, (1,) * g.d, g.dil, tuple(lo2), tuple(hi2), g.C_out, g.C, g.G)
+    return _conv_forward(gy, wt, g2, keep_col=False)[0]
+
+
 def _bias_grad(gy):
     return gy.sum(axis=(0,) + tuple(range(2, gy.ndim)))
 
@@ -295,10 +340,8 @@ class ConvNdFunction(ArrayFunction):
         if unbatched:
             x = x[None]
         need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
-        y, col = _conv_forward(x, w, g, keep_col=need_w)
-        if b is not None:
-            y += b.reshape((-1,) + (1,) * g.d)
-        ctx.g, ctx.unbatched, ctx.has_bias = g, unbatched, b is not None
+        y, col = _conv_forward(x, w, g, keep_col=need_w, b=b)
+        ctx.g, ctx.unbatched = g, unbatched
         ctx.col = col
         if need_x:
             ctx.save_for_backward(w)

@@ -119,6 +119,17 @@ def _lowest(dtype):
     return np.iinfo(dtype).min
 
 
+def _route(g, mask, out=None):
+    """``g`` where ``mask``, else 0. A multiply (fast) unless ``g`` holds inf/NaN (``inf * 0`` would be NaN)."""
+    if g.dtype.kind == "f" and not np.isfinite(g).all():
+        r = np.where(mask, g, g.dtype.type(0))
+        if out is None:
+            return r
+        out[...] = r
+        return out
+    return np.multiply(g, mask, out=out)
+
+
 def _scatter_taps(gy, arg, win, shape, dtype):
     """Adjoint of "pick tap ``arg`` of each window": route each output gradient to the input it came from."""
     gxp_shape = shape[:-win.d] + tuple(s + p + h for s, p, h in zip(win.S, win.pad, win.hi))
@@ -126,33 +137,56 @@ def _scatter_taps(gy, arg, win, shape, dtype):
     overlap = win.overlapping()
     for t_i, t in enumerate(win.taps):
         sl = gxp[win.tap(t)]
-        mask = arg == t_i
         if overlap:
-            np.add(sl, gy, out=sl, where=mask)
-        else:
-            np.copyto(sl, gy, where=mask)
+            sl += _route(gy, arg == t_i)
+        else:   # every input element belongs to at most one window: write instead of add
+            _route(gy, arg == t_i, out=sl)
     if win.padded():
         return np.ascontiguousarray(gxp[win.interior()])
     return gxp
 
 
 # ---------------------------------------------------------------------- max pooling
+def _arg_dtype(K):
+    return np.uint8 if K <= 255 else np.int32
+
+
+def _first_valid_tap(win):
+    """Per output position, the first tap (row-major) that reads a real input element: torch's initial index."""
+    flat = 0
+    for ax in range(win.d):
+        first = np.maximum(0, -((np.arange(win.O[ax]) * win.stride[ax] - win.pad[ax]) // win.dil[ax]))
+        flat = flat * win.k[ax] + win._bcast(ax, first)
+    return flat
+
+
 def _max_over_taps(x, win, need_arg):
-    """Max over the window taps of ``x`` and, if asked, the first tap attaining it (torch's order and NaNs)."""
-    xp = win.pad_input(x, _lowest(x.dtype))
+    """Max over the window taps of ``x`` and, if asked, the first tap attaining it (torch's order and NaNs).
+
+    Like torch's kernel: start from the first real (unpadded) tap with ``-inf``, and move to a later tap only
+    if it is strictly greater; a NaN wins, and the last NaN of a window is kept.
+    """
+    lowest = _lowest(x.dtype)
+    xp = win.pad_input(x, lowest)
     taps = [xp[win.tap(t)] for t in win.taps]
     best = np.array(taps[0], copy=True)
-    for v in taps[1:]:
-        np.maximum(best, v, out=best)
     if not need_arg:
+        for v in taps[1:]:
+            np.maximum(best, v, out=best)
         return best, None
-    arg = np.zeros(best.shape, dtype=np.uint8 if win.K <= 255 else np.int32)
-    padded = win.padded()
-    for t_i in range(win.K - 1, -1, -1):  # the last write wins: the first tap (in window order) equal to max
-        hit = taps[t_i] == best
-        if padded:
-            hit &= win.valid(win.taps[t_i])
-        np.copyto(arg, t_i, where=hit)
+    dt = _arg_dtype(win.K)
+    if win.padded():
+        best[...] = lowest
+        arg = np.broadcast_to(_first_valid_tap(win), best.shape).astype(dt)
+        start = 0
+    else:
+        arg = np.zeros(best.shape, dtype=dt)
+        start = 1
+    for t_i in range(start, win.K):
+        v = taps[t_i]
+        upd = v > best
+        np.maximum(best, v, out=best)
+        np.maximum(arg, upd * dt(t_i), out=arg)   # taps only increase: the latest strict improvement wins
     if best.dtype.kind == "f":
         nan = np.isnan(best)
         if nan.any():  # torch keeps the last NaN of the window
@@ -865,11 +899,12 @@ class AdaptiveMaxPoolFunction(ArrayFunction):
         taps = list(np.ndindex(*ks))
         tap_views = [g[(Ellipsis,) + t] for t in taps]
         best = np.array(tap_views[0], copy=True)
-        for v in tap_views[1:]:
-            np.maximum(best, v, out=best)
         arg = np.zeros(best.shape, dtype=np.int32)
-        for t_i in range(len(taps) - 1, -1, -1):
-            np.copyto(arg, t_i, where=tap_views[t_i] == best)
+        for t_i in range(1, len(taps)):   # a later tap wins only if strictly greater (repeats never do)
+            v = tap_views[t_i]
+            upd = v > best
+            np.maximum(best, v, out=best)
+            np.maximum(arg, upd * np.int32(t_i), out=arg)
         nan = np.isnan(best)
         if nan.any():
             for t_i in range(len(taps)):
