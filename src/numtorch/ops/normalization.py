@@ -34,7 +34,7 @@ import warnings
 
 import numpy as np
 
-from .._dtype import FROM_NUMPY, finfo, get_default_dtype
+from .._dtype import finfo, get_default_dtype
 from .._size import Size
 from .._tensor import Tensor
 from ..autograd.function import ArrayFunction
