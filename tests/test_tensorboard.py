@@ -353,7 +353,8 @@ def test_default_log_dir_and_event_file_name(tmp_path, monkeypatch):
     assert re.fullmatch(r"runs/[A-Z][a-z]{2}\d{2}_\d{2}-\d{2}-\d{2}_" + host + r"_lr0\.1", w.get_logdir())
     name = os.path.basename(event_file(tmp_path / w.get_logdir()))
     assert re.fullmatch(r"events\.out\.tfevents\.\d{10}\." + host + rf"\.{os.getpid()}\.\d+\.nt", name)
-    assert SummaryWriter(str(tmp_path / "given"), comment="_ignored").get_logdir() == str(tmp_path / "given")
+    with SummaryWriter(str(tmp_path / "given"), comment="_ignored") as given:
+        assert given.get_logdir() == str(tmp_path / "given")
 
 
 @needs_tb
