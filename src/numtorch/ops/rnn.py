@@ -23,7 +23,6 @@ Gate layouts are torch's: LSTM rows ``i, f, g, o``; GRU rows ``r, z, n`` with th
 """
 import numpy as np
 
-from .._tensor import Tensor
 from ..autograd.function import ArrayFunction
 from ..random import _gen
 
@@ -180,6 +179,10 @@ def _lstm_forward(X, w_ih, w_hh, b_ih, b_hh, w_hr, h0, c0, sched, reverse, Yd, k
         tcbuf = np.empty((B, H), dt)
         mbuf = np.empty((B, H), dt) if w_hr is not None else None
     igbuf = np.empty((B, H), dt)
+    if not keep and sched.dense:
+        _lstm_infer_dense(XW, WhhT, blocks, WhrT, h0, cstate, zbuf, tcbuf, igbuf, mbuf, s, shift, sched, reverse,
+                          Yd)
+        return None, Yd[slice(0, B) if reverse else sched.last_rows()], cstate
     h, c = h0, c0
     for lo, hi in (reversed(sched.steps) if reverse else sched.steps):
         b = hi - lo
@@ -219,6 +222,39 @@ def _lstm_forward(X, w_ih, w_hh, b_ih, b_hh, w_hr, h0, c0, sched, reverse, Yd, k
     h_n = Yd[rows]
     c_n = C[rows] if keep else cstate
     return ((G, C, TC, M) if keep else None), h_n, c_n
+
+
+def _lstm_infer_dense(XW, WhhT, blocks, WhrT, h0, c, z, tc, ig, m, s, shift, sched, reverse, Yd):
+    """The same recurrence as :func:`_lstm_forward` for a no-grad pass over a padded batch.
+
+    Every step has the whole batch, so the state buffers and their gate views are fixed: only the input rows
+    and the output rows move (fewer Python-level operations per step, which dominate for small layers).
+    """
+    T, B = sched.T, sched.B
+    H = c.shape[1]
+    zi, zf, zg, zo = z[:, :H], z[:, H:2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
+    XW3 = XW.reshape(T, B, XW.shape[1])
+    Y3 = Yd.reshape(T, B, Yd.shape[1])
+    h = h0
+    for t in (range(T - 1, -1, -1) if reverse else range(T)):
+        hn = Y3[t]
+        if blocks is None:
+            np.matmul(h, WhhT, out=z)
+        else:
+            _step_matmul(h, WhhT, blocks, z)
+        z += XW3[t]
+        np.tanh(z, out=z)
+        z *= s
+        z += shift                          # [i, f, g, o]
+        np.multiply(zf, c, out=c)
+        c += np.multiply(zi, zg, out=ig)    # c_t = f c_{t-1} + i g
+        np.tanh(c, out=tc)
+        if WhrT is None:
+            np.multiply(zo, tc, out=hn)     # h_t = o tanh(c_t)
+        else:
+            np.multiply(zo, tc, out=m)
+            np.matmul(m, WhrT, out=hn)
+        h = hn
 
 
 def _lstm_backward(dYd, dh_n, dc_n, X, w_ih, w_hh, w_hr, h0, c0, Yd, saved, sched, reverse, need_dx):
@@ -297,7 +333,8 @@ def _gru_forward(X, w_ih, w_hh, b_ih, b_hh, h0, sched, reverse, Yd, keep):
     """Run one GRU direction over the schedule, writing h_t into ``Yd``.
 
     .. math::
-        r = \\sigma(W_{ir} x + b_{ir} + W_{hr} h + b_{hr}),\\quad z = \\sigma(W_{iz} x + b_{iz} + W_{hz} h + b_{hz}),\\\\
+        r = \\sigma(W_{ir} x + b_{ir} + W_{hr} h + b_{hr}),\\quad
+        z = \\sigma(W_{iz} x + b_{iz} + W_{hz} h + b_{hz}),\\\\
         n = \\tanh(W_{in} x + b_{in} + r \\odot (W_{hn} h + b_{hn})),\\quad h' = (1 - z) \\odot n + z \\odot h
     """
     dt = X.dtype
@@ -358,7 +395,8 @@ def _gru_backward(dYd, dh_n, X, w_ih, w_hh, h0, Yd, saved, sched, reverse, need_
 
     .. math::
         \\bar z_n = \\bar h (1-z)(1-n^2),\\quad \\bar z_r = \\bar z_n a\\, r(1-r),\\quad
-        \\bar z_z = \\bar h (h - n) z(1-z),\\quad \\bar h_{prev} = \\bar h z + (\\bar z_r, \\bar z_z, r \\bar z_n) W_{hh}
+        \\bar z_z = \\bar h (h - n) z(1-z),\\quad
+        \\bar h_{prev} = \\bar h z + (\\bar z_r, \\bar z_z, r \\bar z_n) W_{hh}
     """
     G, HN = saved
     dt = G.dtype
@@ -434,7 +472,11 @@ def _rnn_forward(X, w_ih, w_hh, b_ih, b_hh, h0, sched, reverse, Yd, relu):
 
 
 def _rnn_backward(dYd, dh_n, X, w_ih, w_hh, h0, Yd, sched, reverse, relu, need_dx):
-    """BPTT for one Elman direction: :math:`\\bar z_t = \\bar h_t \\phi'(h_t)`, :math:`\\bar h_{t-1} = \\bar z_t W_{hh}`."""
+    """BPTT for one Elman direction.
+
+    .. math::
+        \\bar z_t = \\bar h_t \\phi'(h_t),\\quad \\bar h_{t-1} = \\bar z_t W_{hh}
+    """
     dt = Yd.dtype
     N, B = sched.N, sched.B
     H = w_hh.shape[1]
@@ -718,10 +760,6 @@ def _rnn_stack(mode, input, hx, cx, params, has_biases, num_layers, dropout, tra
     cfg = _StackConfig(mode, num_layers, bidirectional, hidden_size, proj_size, has_biases, float(dropout),
                        bool(train), batch_first, batched, batch_sizes, sorted_indices, unsorted_indices)
     return _stack_function(cfg, input._data.dtype).apply(cfg, input, hx, cx, *params)
-
-
-def _array(t):
-    return None if t is None else (t._data if isinstance(t, Tensor) else np.asarray(t))
 
 
 def _vf_stack(mode, input, args):

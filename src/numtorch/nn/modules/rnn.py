@@ -119,7 +119,7 @@ class RNNBase(Module):
         return [[getattr(self, weight) for weight in weights] for weights in self._all_weights]
 
     def reset_parameters(self):
-        """Every weight and bias from :math:`\\mathcal U(-1/\\sqrt{\\text{hidden\\_size}}, 1/\\sqrt{\\text{hidden\\_size}})`."""
+        """Every weight and bias from :math:`\\mathcal U(-\\sqrt k, \\sqrt k)`, :math:`k = 1/\\text{hidden\\_size}`."""
         stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
         for weight in self.parameters():
             init.uniform_(weight, -stdv, stdv)
@@ -496,7 +496,7 @@ class RNNCellBase(Module):
         return s.format(**self.__dict__)
 
     def reset_parameters(self):
-        """Every weight and bias from :math:`\\mathcal U(-1/\\sqrt{\\text{hidden\\_size}}, 1/\\sqrt{\\text{hidden\\_size}})`."""
+        """Every weight and bias from :math:`\\mathcal U(-\\sqrt k, \\sqrt k)`, :math:`k = 1/\\text{hidden\\_size}`."""
         stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
         for weight in self.parameters():
             init.uniform_(weight, -stdv, stdv)
