@@ -107,15 +107,19 @@ def test_lstm_projection_parity(kw, given_state, dtype):
                          call=lambda m, x: flat(m(x)))
 
 
+def _with_lstm_projection(configs, proj_cfg):
+    """(mode, kw) pairs: every mode with every config, plus the projection config for the LSTM only."""
+    return [(m, kw) for m in MODES for kw in configs] + [("LSTM", proj_cfg)]
+
+
+UNBATCHED = _with_lstm_projection([dict(), dict(num_layers=2, bidirectional=True), dict(batch_first=True)],
+                                  dict(num_layers=2, proj_size=P))
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("kw", [dict(), dict(num_layers=2, bidirectional=True), dict(batch_first=True),
-                                dict(num_layers=2, proj_size=P)], ids=["default", "2layer_bidir", "batch_first",
-                                                                       "proj"])
-@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("given_state", [False, True], ids=["zero_state", "given_state"])
+@pytest.mark.parametrize("mode,kw", UNBATCHED, ids=[f"{m}-{i}" for i, (m, _) in enumerate(UNBATCHED)])
 def test_unbatched_parity(mode, kw, given_state, dtype):
-    if "proj_size" in kw and mode != "LSTM":
-        pytest.skip("projections are LSTM-only")
     torch.manual_seed(0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -261,13 +265,12 @@ def _params(m):
     return list(m._flat_weights)
 
 
-@pytest.mark.parametrize("kw", [dict(), dict(num_layers=2, bidirectional=True), dict(proj_size=2, num_layers=2),
-                                dict(bias=False, batch_first=True)], ids=["default", "2layer_bidir", "proj",
-                                                                          "nobias_batch_first"])
-@pytest.mark.parametrize("mode", MODES)
+GRADCHECK = _with_lstm_projection([dict(), dict(num_layers=2, bidirectional=True), dict(bias=False, batch_first=True)],
+                                  dict(proj_size=2, num_layers=2))
+
+
+@pytest.mark.parametrize("mode,kw", GRADCHECK, ids=[f"{m}-{i}" for i, (m, _) in enumerate(GRADCHECK)])
 def test_gradcheck_layer(mode, kw):
-    if "proj_size" in kw and mode != "LSTM":
-        pytest.skip("projections are LSTM-only")
     rng = np.random.default_rng(1)
     m = make(numtorch, mode, 3, 4, **kw).double()
     x_shape = (2, 3, 3) if kw.get("batch_first") else (3, 2, 3)
