@@ -137,11 +137,26 @@ def test_sdpa_grad_fn_names_match_torch():
         assert n == t, (shapes, kw)
 
 
-def test_sdpa_no_grad_records_nothing():
+def test_sdpa_no_grad_records_nothing_and_matches_torch():
+    # without a graph the kernel normalises the output rows instead of the weights: same numbers
     q = numtorch.randn(2, 2, 3, 4, requires_grad=True)
     with numtorch.no_grad():
         out = nF.scaled_dot_product_attention(q, q, q)
     assert out.grad_fn is None and not out.requires_grad
+    mask = np.ones((4, 5), bool)
+    mask[1] = False
+    mask[2, :3] = False
+    for dtype in (np.float32, np.float64):
+        q, k, v = (R.standard_normal(s).astype(dtype) for s in ((2, 3, 4, 8), (2, 3, 5, 8), (2, 3, 5, 6)))
+        for kw in ({}, {"attn_mask": mask}, {"is_causal": True}, {"scale": 0.7}):
+            with numtorch.no_grad():
+                ours = nF.scaled_dot_product_attention(to_nt(q), to_nt(k), to_nt(v),
+                                                       **{a: to_nt(b) if a == "attn_mask" else b
+                                                          for a, b in kw.items()})
+            theirs = tF.scaled_dot_product_attention(to_torch(q), to_torch(k), to_torch(v),
+                                                     **{a: to_torch(b) if a == "attn_mask" else b
+                                                        for a, b in kw.items()})
+            assert_close(ours, theirs, 1e-6 if dtype == np.float32 else 1e-12, 1e-4 if dtype == np.float32 else 1e-9)
 
 
 # ---------------------------------------------------------------------- dropout on the weights

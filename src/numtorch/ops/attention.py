@@ -41,14 +41,15 @@ __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
 
 
 # ---------------------------------------------------------------------- the fused kernel (arrays)
-def _softmax_rows_(s, zero_dead=True):
-    """``s <- softmax(s)`` over the last axis, in place.
+def _exp_rows_(s, zero_dead=True):
+    """``s <- exp(s - max s)`` over the last axis, in place; returns ``1 / sum(exp(s - max s))`` per row.
 
-    A row with no finite score (every key masked) becomes all zeros with ``zero_dead`` (torch's SDPA kernels),
-    or NaN without it (a plain softmax, as torch's ``need_weights=True`` attention path gives).
+    ``s * (returned)`` is the softmax. A row with no finite score (every key masked) gets the factor 0, so its
+    weights are all zeros, with ``zero_dead`` (torch's SDPA kernels); without it the row is NaN (a plain softmax,
+    as torch's ``need_weights=True`` attention path gives).
     """
     if s.shape[-1] == 0 or s.size == 0:
-        return s
+        return np.ones(s.shape[:-1] + (1,), s.dtype)
     m = s.max(axis=-1, keepdims=True)
     dead = m == -np.inf
     fix = zero_dead and dead.any()
@@ -59,11 +60,10 @@ def _softmax_rows_(s, zero_dead=True):
     np.exp(s, out=s)
     z = s.sum(axis=-1, keepdims=True)
     if fix:
-        z[dead] = 1  # the row is all zeros; dividing by 1 keeps it so
+        z[dead] = 1  # the row is all zeros; any factor keeps it so
     with np.errstate(divide="ignore", invalid="ignore"):
         np.reciprocal(z, out=z)
-    s *= z
-    return s
+    return z
 
 
 def _causal_bias(L, S, dtype):
@@ -129,20 +129,34 @@ class AttentionFunction(ArrayFunction):
             s += bias                                    # + b
         if causal:
             s += _causal_bias(s.shape[-2], s.shape[-1], dtype)
-        p = _softmax_rows_(s, zero_dead=not need_weights)  # p = softmax(s), in place
-        m = None
-        if dropout_p > 0:
-            m = _dropout_mask(p.shape, dropout_p, dtype)
-            pd = p * m                                   # p^ = p m
+        zinv = _exp_rows_(s, zero_dead=not need_weights)  # s <- e = exp(s - max s), zinv = 1 / sum e
+        # Inference only: o = (e v) / z scales the (L, Ev) output instead of normalising the (L, S) weights.
+        late = not (need_weights or dropout_p > 0 or any(ctx.needs_input_grad))
+        if late:
+            pd = s
         else:
-            pd = p
+            p = s
+            p *= zinv                                    # p = softmax(s), in place
+            m = None
+            if dropout_p > 0:
+                m = _dropout_mask(p.shape, dropout_p, dtype)
+                pd = p * m                               # p^ = p m
+            else:
+                pd = p
         if heads is None:
             out = np.matmul(pd, v4)                      # o = p^ v
+            if late:
+                out *= zinv
         else:
             L, N, H, d = q4.shape[2], q4.shape[0], heads, v4.shape[-1]
             out = np.empty((L, N, H, d), dtype)
-            np.matmul(pd, v4, out=out.transpose(1, 2, 0, 3))
+            view = out.transpose(1, 2, 0, 3)
+            np.matmul(pd, v4, out=view)
+            if late:
+                view *= zinv
             out = out.reshape(L, N, H * d)
+        if late:
+            return out
         ctx.save_for_backward(qs, k4, v4, p, m, pd)
         ctx.meta = (scale, heads, groups, None if bias is None else np.shape(bias),
                     (np.shape(q), np.shape(k), np.shape(v)))

@@ -557,7 +557,9 @@ class TransformerDecoder(Module):
 class Transformer(Module):
     r"""The encoder-decoder Transformer of "Attention Is All You Need".
 
-    .. math:: \mathrm{memory} = \mathrm{Encoder}(\mathrm{src}), \qquad y = \mathrm{Decoder}(\mathrm{tgt}, \mathrm{memory})
+    .. math::
+        \mathrm{memory} = \mathrm{Encoder}(\mathrm{src}), \qquad
+        y = \mathrm{Decoder}(\mathrm{tgt}, \mathrm{memory})
 
     Args:
         d_model: 512. nhead: 8. num_encoder_layers: 6. num_decoder_layers: 6. dim_feedforward: 2048.
