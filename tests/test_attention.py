@@ -243,6 +243,8 @@ SDPA_ERRORS = [
     lambda m, Fm: Fm.scaled_dot_product_attention(_r(m, 2, 3, 4, 8), _r(m, 2, 3, 5, 8), _r(m, 2, 3, 5, 8),
                                                   dropout_p=1.5),
     lambda m, Fm: Fm.scaled_dot_product_attention([1.0], _r(m, 2, 3, 5, 8), _r(m, 2, 3, 5, 8)),
+    lambda m, Fm: Fm.scaled_dot_product_attention(_r(m, 2, 4, 8), _r(m, 2, 5, 8), _r(m, 2, 5, 8), None, 0.0, False,
+                                                  0.5),
 ]
 
 

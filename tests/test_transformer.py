@@ -147,6 +147,21 @@ def test_encoder_layer_masks(case, batch_first, norm_first):
 
 
 
+def test_layer_mismatched_mask_types_warn_like_torch():
+    x = R.standard_normal((5, 3, 8)).astype(np.float32)
+    kpm = np.zeros((3, 5), bool)
+    kpm[:, 4] = True
+    mask = np.triu(np.full((5, 5), -np.inf), 1).astype(np.float32)
+    t, n = _pair("TransformerEncoderLayer", 8, 2, 16, dropout=0.0)
+    copy_state(t, n)
+    with pytest.warns(UserWarning, match="Support for mismatched src_key_padding_mask and src_mask is deprecated"):
+        ours = n(to_nt(x), src_mask=to_nt(mask), src_key_padding_mask=to_nt(kpm))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = t(to_torch(x), src_mask=to_torch(mask), src_key_padding_mask=to_torch(kpm))
+    assert_close(ours, theirs, 1e-6, 1e-3)
+
+
 def test_encoder_layer_dropout():
     t, n = _pair("TransformerEncoderLayer", 8, 2, 16, dropout=0.3)
     copy_state(t, n)

@@ -274,7 +274,7 @@ def _bool_to_bias(mask, dtype, true_means_keep):
     return bias
 
 
-def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, *, scale=None,
                                  enable_gqa=False):
     """Scaled dot-product attention over the last two dimensions, batched over all leading ones.
 
@@ -289,8 +289,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             (the others get ``-inf``), a float mask of the query's dtype is added to the scores.
         dropout_p: dropout probability on the attention weights (always applied when > 0, as in torch).
         is_causal: mask key ``j > i`` for query ``i`` (upper-left aligned); exclusive with ``attn_mask``.
-        scale: the factor on ``Q K^T``; default ``1 / sqrt(E)``.
-        enable_gqa: grouped-query attention: each key/value head serves ``Hq / H`` consecutive query heads.
+        scale: (keyword-only) the factor on ``Q K^T``; default ``1 / sqrt(E)``.
+        enable_gqa: (keyword-only) grouped-query attention: each key/value head serves ``Hq / H`` consecutive query heads.
 
     Shape:
         ``(N, ..., Hq, L, Ev)``. A query row whose keys are all masked out gives zeros.
