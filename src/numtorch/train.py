@@ -1,0 +1,391 @@
+"""``numtorch-train``: train the seed's networks with data loading, TensorBoard, progress and checkpoints.
+
+Usage::
+
+    numtorch-train --model tudui --dataset digits --epochs 6
+    python -m numtorch.train --model tudui --dataset cifar10 --data-dir ./data --epochs 10
+    numtorch-train --model tudui --dataset digits --epochs 8 --resume      # continue from the checkpoint
+
+Every epoch ends with the held-out accuracy, TensorBoard scalars (loss, accuracy, learning rate) and an
+atomic checkpoint holding the weights, the optimizer state, both random generators and the position in
+training, so ``--resume`` continues exactly where training stopped; Ctrl-C saves such a checkpoint too.
+Bad input (an unknown model, a missing data directory, a corrupt checkpoint or one from another model, an
+unwritable log directory) ends with a message and a non-zero exit status, never a traceback.
+"""
+import argparse
+import math
+import os
+import sys
+import time
+
+import numpy as np
+
+__all__ = ["main", "MODELS", "DATASETS"]
+
+
+class TrainError(Exception):
+    """A problem with the user's input: reported as one message and exit status 2."""
+
+
+# ---------------------------------------------------------------------- models
+def _tudui(num_classes, channels):
+    """The seed's CIFAR-10 network (for 3x32x32 images)."""
+    from . import nn
+
+    class Tudui(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model1 = nn.Sequential(
+                nn.Conv2d(channels, 32, 5, padding=2), nn.MaxPool2d(2),
+                nn.Conv2d(32, 32, 5, padding=2), nn.MaxPool2d(2),
+                nn.Conv2d(32, 64, 5, padding=2), nn.MaxPool2d(2),
+                nn.Flatten(), nn.Linear(1024, 64), nn.Linear(64, num_classes))
+
+        def forward(self, x):
+            return self.model1(x)
+    return Tudui()
+
+
+def _lenet(num_classes, channels):
+    """LeNet-5 (LeCun et al., 1998) for 32x32 images, with ReLU and max-pooling."""
+    from . import nn
+
+    class LeNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.features = nn.Sequential(
+                nn.Conv2d(channels, 6, 5), nn.ReLU(), nn.MaxPool2d(2),
+                nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2))
+            self.classifier = nn.Sequential(
+                nn.Flatten(), nn.Linear(16 * 5 * 5, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
+                nn.Linear(84, num_classes))
+
+        def forward(self, x):
+            return self.classifier(self.features(x))
+    return LeNet()
+
+
+def _mlp(num_classes, channels):
+    """A two-hidden-layer perceptron over the flattened image."""
+    from . import nn
+
+    class MLP(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = nn.Sequential(nn.Flatten(), nn.Linear(channels * 32 * 32, 256), nn.ReLU(),
+                                     nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, num_classes))
+
+        def forward(self, x):
+            return self.net(x)
+    return MLP()
+
+
+#: name -> (builder(num_classes, channels), default optimizer, default learning rate)
+MODELS = {
+    "tudui": (_tudui, "adam", 1e-3),
+    "lenet": (_lenet, "adam", 1e-3),
+    "mlp": (_mlp, "adam", 1e-3),
+}
+
+
+# ---------------------------------------------------------------------- data
+def _digits(args):
+    """scikit-learn's handwritten digits as 3x32x32 images (resized, grey repeated over 3 channels)."""
+    from .vision import datasets, transforms
+    tf = transforms.Compose([transforms.ToTensor(), transforms.Resize(32, antialias=True),
+                             transforms.Grayscale(num_output_channels=3)])
+    try:
+        train = datasets.Digits(train=True, transform=tf)
+        test = datasets.Digits(train=False, transform=tf)
+    except ImportError as e:
+        raise TrainError(str(e)) from None
+    return train, test, 10
+
+
+def _cifar10(args):
+    """CIFAR-10 from --data-dir, downloaded there when missing (and online)."""
+    from .vision import datasets, transforms
+    norm = transforms.Normalize((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616))
+    train_tf = transforms.Compose([transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip(),
+                                   transforms.ToTensor(), norm])
+    test_tf = transforms.Compose([transforms.ToTensor(), norm])
+    root = args.data_dir
+    if not os.path.isdir(os.path.join(root, "cifar-10-batches-py")) and args.no_download:
+        raise TrainError(f"CIFAR-10 not found under --data-dir {root!r} (expected {root}/cifar-10-batches-py); "
+                         "drop --no-download to fetch it")
+    try:
+        train = datasets.CIFAR10(root, train=True, transform=train_tf, download=not args.no_download)
+        test = datasets.CIFAR10(root, train=False, transform=test_tf, download=False)
+    except (RuntimeError, OSError) as e:
+        raise TrainError(f"could not load CIFAR-10 from {root!r}: {e}") from None
+    return train, test, 10
+
+
+DATASETS = {"digits": _digits, "cifar10": _cifar10}
+
+
+# ---------------------------------------------------------------------- helpers
+def _materialize(dataset):
+    """Apply a deterministic dataset's transforms once and keep the tensors (cheap epochs afterwards)."""
+    from . import stack, tensor
+    from .utils.data import TensorDataset
+    xs, ys = zip(*(dataset[i] for i in range(len(dataset))))
+    return TensorDataset(stack(list(xs)), tensor(list(ys)))
+
+
+def _check_writable_dir(path, what):
+    try:
+        os.makedirs(path, exist_ok=True)
+        probe = os.path.join(path, f".numtorch-write-test-{os.getpid()}")
+        with open(probe, "w") as f:
+            f.write("ok")
+        os.remove(probe)
+    except OSError as e:
+        raise TrainError(f"{what} {path!r} is not writable: {e.strerror or e}") from None
+
+
+class _Progress:
+    """A tqdm bar when tqdm is installed, otherwise one plain line per epoch."""
+
+    def __init__(self, total, desc, enabled):
+        self.bar = None
+        self.desc = desc
+        if enabled:
+            try:
+                from tqdm import tqdm
+                self.bar = tqdm(total=total, desc=desc, unit="batch", leave=True, dynamic_ncols=True)
+            except ImportError:
+                pass
+
+    def update(self, n, **postfix):
+        if self.bar is not None:
+            self.bar.set_postfix(**postfix, refresh=False)
+            self.bar.update(n)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _make_optimizer(name, params, lr):
+    from . import optim
+    if name == "sgd":
+        return optim.SGD(params, lr=lr, momentum=0.9)
+    if name == "adam":
+        return optim.Adam(params, lr=lr)
+    if name == "adamw":
+        return optim.AdamW(params, lr=lr)
+    if name == "rmsprop":
+        return optim.RMSprop(params, lr=lr)
+    raise TrainError(f"unknown optimizer {name!r}")
+
+
+def evaluate(model, loader):
+    """Held-out accuracy of ``model`` over ``loader``."""
+    from . import no_grad
+    model.eval()
+    correct = total = 0
+    with no_grad():
+        for x, y in loader:
+            correct += int((model(x).argmax(1) == y).sum().item())
+            total += len(y)
+    model.train()
+    return correct / max(total, 1)
+
+
+# ---------------------------------------------------------------------- checkpoints
+def _save_checkpoint(path, model, opt, state):
+    import numtorch
+    ckpt = {"model": model.state_dict(), "optimizer": opt.state_dict(), **state}
+    numtorch.save(ckpt, path)
+
+
+def _load_checkpoint(path):
+    import numtorch
+    if not os.path.exists(path):
+        raise TrainError(f"--resume: no checkpoint at {path!r}")
+    try:
+        ckpt = numtorch.load(path)
+    except Exception as e:  # every load failure is a bad file from the user's point of view
+        raise TrainError(f"cannot read checkpoint {path!r}: {e}") from None
+    if not isinstance(ckpt, dict) or not {"model", "optimizer", "epoch"} <= set(ckpt):
+        raise TrainError(f"{path!r} is not a numtorch-train checkpoint (expected keys model, optimizer, epoch)")
+    return ckpt
+
+
+# ---------------------------------------------------------------------- main
+def build_parser():
+    p = argparse.ArgumentParser(prog="numtorch-train", description=__doc__.split("\n")[0])
+    p.add_argument("--model", default="tudui", choices=sorted(MODELS), help="network to train (default tudui)")
+    p.add_argument("--dataset", default="digits", choices=sorted(DATASETS),
+                   help="digits (offline, scikit-learn) or cifar10 (default digits)")
+    p.add_argument("--data-dir", default="./data", help="where datasets live or are downloaded to")
+    p.add_argument("--no-download", action="store_true", help="never download; fail if the data is missing")
+    p.add_argument("--epochs", type=int, default=6, help="epochs to train in total (default 6)")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=None, help="learning rate (default: per model)")
+    p.add_argument("--optimizer", default=None, choices=["sgd", "adam", "adamw", "rmsprop"])
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
+    p.add_argument("--logdir", default=None, help="TensorBoard log directory (default runs/<model>-<dataset>)")
+    p.add_argument("--checkpoint", default=None,
+                   help="checkpoint file, written every epoch (default checkpoints/<model>-<dataset>.pth)")
+    p.add_argument("--resume", action="store_true", help="continue from --checkpoint")
+    p.add_argument("--limit", type=int, default=None, help="use only the first N training examples")
+    p.add_argument("--no-graph", action="store_true", help="do not write the model graph to TensorBoard")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return p
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        return _train(args)
+    except TrainError as e:
+        print(f"numtorch-train: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nnumtorch-train: interrupted before training started; nothing saved", file=sys.stderr)
+        return 130
+
+
+def _train(args):
+    import numtorch
+    from .utils.data import DataLoader, Subset
+
+    if args.epochs < 1:
+        raise TrainError(f"--epochs must be at least 1, got {args.epochs}")
+    if args.batch_size < 1:
+        raise TrainError(f"--batch-size must be at least 1, got {args.batch_size}")
+    builder, default_opt, default_lr = MODELS[args.model]
+    opt_name = args.optimizer or default_opt
+    lr = args.lr if args.lr is not None else default_lr
+    logdir = args.logdir or os.path.join("runs", f"{args.model}-{args.dataset}")
+    ckpt_path = args.checkpoint or os.path.join("checkpoints", f"{args.model}-{args.dataset}.pth")
+    _check_writable_dir(logdir, "log directory")
+    _check_writable_dir(os.path.dirname(os.path.abspath(ckpt_path)), "checkpoint directory")
+
+    numtorch.manual_seed(args.seed)
+    train_set, test_set, num_classes = DATASETS[args.dataset](args)
+    if args.dataset == "digits":
+        train_set, test_set = _materialize(train_set), _materialize(test_set)
+    if args.limit is not None:
+        train_set = Subset(train_set, range(min(args.limit, len(train_set))))
+    channels = train_set[0][0].shape[0]
+    model = builder(num_classes, channels)
+    opt = _make_optimizer(opt_name, model.parameters(), lr)
+    loss_fn = numtorch.nn.CrossEntropyLoss()
+    loader_gen = numtorch.Generator().manual_seed(args.seed)
+    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, generator=loader_gen,
+                              num_workers=args.workers)
+    test_loader = DataLoader(test_set, batch_size=256, num_workers=args.workers)
+
+    start_epoch, skip_batches, global_step, history = 0, 0, 0, []
+    epoch_rng = None
+    if args.resume:
+        ckpt = _load_checkpoint(ckpt_path)
+        if ckpt.get("model_name", args.model) != args.model:
+            raise TrainError(f"checkpoint {ckpt_path!r} is for model {ckpt.get('model_name')!r}, "
+                             f"not {args.model!r}")
+        try:
+            model.load_state_dict(ckpt["model"])
+            opt.load_state_dict(ckpt["optimizer"])
+        except (RuntimeError, ValueError, KeyError) as e:
+            raise TrainError(f"checkpoint {ckpt_path!r} does not fit model {args.model!r}: {e}") from None
+        start_epoch, skip_batches = int(ckpt["epoch"]), int(ckpt.get("batch", 0))
+        global_step, history = int(ckpt.get("global_step", 0)), list(ckpt.get("history", []))
+        numtorch.set_rng_state(ckpt["rng"])
+        epoch_rng = ckpt["loader_rng"]
+        if start_epoch >= args.epochs:
+            print(f"checkpoint {ckpt_path} already holds {start_epoch} epochs (--epochs {args.epochs}); "
+                  "nothing to do")
+            return 0
+        print(f"resuming from {ckpt_path}: epoch {start_epoch + 1}, batch {skip_batches}")
+
+    writer = _open_writer(logdir)
+    if writer is not None and not args.no_graph and not args.resume:
+        writer.add_graph(model, train_set[0][0].unsqueeze(0))
+    print(f"numtorch-train: {args.model} on {args.dataset} ({len(train_set)} train / {len(test_set)} test), "
+          f"{opt_name} lr={lr}, batch {args.batch_size}, {args.epochs} epochs", flush=True)
+
+    def state(epoch, batch, rng_at_epoch_start):
+        return {"epoch": epoch, "batch": batch, "global_step": global_step, "history": history,
+                "rng": numtorch.get_rng_state(), "loader_rng": rng_at_epoch_start, "model_name": args.model,
+                "dataset": args.dataset}
+
+    acc = float("nan")
+    t_begin = time.perf_counter()
+    # Where --resume would continue from: (epoch, batches of it done, loader generator state at its start).
+    resume_at = None
+    try:
+        for epoch in range(start_epoch, args.epochs):
+            if epoch_rng is not None:
+                loader_gen.set_state(epoch_rng)
+            epoch_rng = loader_gen.get_state()
+            done = skip_batches  # batches of this epoch already trained on (a resumed epoch skips them)
+            resume_at = (epoch, done, epoch_rng)
+            model.train()
+            bar = _Progress(len(train_loader), f"epoch {epoch + 1}/{args.epochs}", not args.no_progress)
+            seen, loss_sum, t0 = 0, 0.0, time.perf_counter()
+            for batch, (x, y) in enumerate(train_loader):
+                if batch < skip_batches:
+                    continue
+                loss = loss_fn(model(x), y)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                done = batch + 1
+                resume_at = (epoch, done, epoch_rng)
+                global_step += 1
+                loss_v = loss.item()
+                seen += len(y)
+                loss_sum += loss_v * len(y)
+                if writer is not None:
+                    writer.add_scalar("train/loss", loss_v, global_step)
+                bar.update(1, loss=f"{loss_v:.4f}", img_s=f"{seen / max(time.perf_counter() - t0, 1e-9):.0f}")
+            bar.close()
+            acc = evaluate(model, test_loader)
+            skip_batches = 0
+            epoch_rng = None
+            dt = time.perf_counter() - t0
+            mean_loss = loss_sum / max(seen, 1)
+            history.append({"epoch": epoch + 1, "loss": mean_loss, "accuracy": acc})
+            if writer is not None:
+                writer.add_scalar("train/epoch_loss", mean_loss, epoch + 1)
+                writer.add_scalar("test/accuracy", acc, epoch + 1)
+                writer.add_scalar("train/lr", opt.param_groups[0]["lr"], epoch + 1)
+                writer.flush()
+            resume_at = (epoch + 1, 0, loader_gen.get_state())
+            _save_checkpoint(ckpt_path, model, opt, state(*resume_at))
+            print(f"epoch {epoch + 1}/{args.epochs}: loss {mean_loss:.4f}, held-out accuracy {acc:.4f}, "
+                  f"{seen / dt if dt > 0 else math.inf:.0f} images/s", flush=True)
+    except KeyboardInterrupt:
+        if resume_at is None:
+            raise
+        _save_checkpoint(ckpt_path, model, opt, state(*resume_at))
+        epoch, done, _ = resume_at
+        print(f"\ninterrupted: saved {ckpt_path} (epoch {epoch + 1}, {done} of {len(train_loader)} batches done); "
+              "continue with --resume", flush=True)
+        if writer is not None:
+            writer.close()
+        return 130
+    total = time.perf_counter() - t_begin
+    if writer is not None:
+        writer.close()
+    print(f"done in {total:.1f} s: held-out accuracy {acc:.4f}; checkpoint {ckpt_path}")
+    if writer is not None:
+        print(f"TensorBoard logs in {logdir}; view them with:  tensorboard --logdir {logdir}")
+    return 0
+
+
+def _open_writer(logdir):
+    try:
+        from .utils.tensorboard import SummaryWriter
+        return SummaryWriter(logdir)
+    except ImportError as e:
+        print(f"numtorch-train: TensorBoard logging off ({e})", file=sys.stderr)
+        return None
+
+
+if __name__ == "__main__":
+    sys.exit(main())
