@@ -17,3 +17,8 @@ from .normalization import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
 from .transformer import *  # noqa: F401,F403
 from .positional import *  # noqa: F401,F403
+
+import types as _types
+
+# Export the layer classes, not the family submodules (nn.utils must stay the nn.utils package).
+__all__ = [_n for _n, _v in list(globals().items()) if not _n.startswith("_") and not isinstance(_v, _types.ModuleType)]
