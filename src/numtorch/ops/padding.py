@@ -19,7 +19,6 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.function import ArrayFunction
-from ._util import torch_type_name
 
 __all__ = ["pad"]
 #: names also exported at numtorch's top level (torch.<name>), besides nn.functional
