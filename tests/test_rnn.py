@@ -703,3 +703,25 @@ def test_wide_hidden_uses_blocked_step_gemm(mode, hidden):
 
 
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1}
+
+
+def test_deepcopy_and_pickle_keep_flat_weights_bound():
+    import copy
+    import pickle
+    m = numtorch.nn.GRU(3, 4, num_layers=2, bidirectional=True).eval()
+    x = numtorch.randn(5, 2, 3)
+    for twin in (copy.deepcopy(m), pickle.loads(pickle.dumps(m))):
+        assert all(a is b for a, b in zip(twin._flat_weights, twin.parameters()))
+        np.testing.assert_array_equal(twin(x)[0].numpy(), m(x)[0].numpy())
+
+
+def test_dropout_with_packed_bidirectional_input_trains():
+    numtorch.manual_seed(0)
+    m = numtorch.nn.LSTM(3, 4, num_layers=3, dropout=0.5, bidirectional=True)
+    U = numtorch.nn.utils.rnn
+    x = numtorch.randn(6, 4, 3, requires_grad=True)
+    out, (h, c) = m(U.pack_padded_sequence(x, [2, 6, 3, 1], enforce_sorted=False))
+    padded, _ = U.pad_packed_sequence(out)
+    (padded.sum() + h.sum() + c.sum()).backward()
+    assert np.isfinite(x.grad.numpy()).all() and np.abs(x.grad.numpy()).sum() > 0
+    assert all(p.grad is not None for p in m.parameters())
