@@ -712,7 +712,7 @@ def test_deepcopy_and_pickle_keep_flat_weights_bound():
     x = numtorch.randn(5, 2, 3)
     for twin in (copy.deepcopy(m), pickle.loads(pickle.dumps(m))):
         assert all(a is b for a, b in zip(twin._flat_weights, twin.parameters()))
-        np.testing.assert_array_equal(twin(x)[0].numpy(), m(x)[0].numpy())
+        np.testing.assert_array_equal(twin(x)[0].detach().numpy(), m(x)[0].detach().numpy())
 
 
 def test_dropout_with_packed_bidirectional_input_trains():
