@@ -127,6 +127,38 @@ def _step_matmul(h, WT, blocks, out):
             np.matmul(h, w, out=out[:, a:b])
 
 
+
+def _input_rows(src, N, F, ones):
+    """The layer input as a 2-D ``(N, F)`` array of rows, with a column of ones appended when ``ones``.
+
+    The ones column lets the input GEMM add the biases itself (:func:`_input_projection`), which is cheaper
+    than a separate pass over the ``(N, gates)`` result.
+    """
+    if not ones:
+        return src.reshape(N, F)
+    Xe = np.empty(src.shape[:-1] + (F + 1,), src.dtype)
+    Xe[..., :F] = src
+    Xe[..., F] = 1
+    return Xe.reshape(N, F + 1)
+
+
+def _input_projection(X, w_ih, bias, scale):
+    """:math:`(X W_{ih}^T + b) \\cdot \\text{scale}` for every row at once: one GEMM per layer and direction.
+
+    ``X`` carries a trailing column of ones exactly when ``bias`` is given.
+    """
+    K = w_ih.shape[1]
+    if bias is None:
+        return np.matmul(X, (w_ih if scale is None else w_ih * scale[:, None]).T)
+    Wa = np.empty((w_ih.shape[0], K + 1), w_ih.dtype)
+    if scale is None:
+        Wa[:, :K] = w_ih
+        Wa[:, K] = bias
+    else:
+        np.multiply(w_ih, scale[:, None], out=Wa[:, :K])
+        np.multiply(bias, scale, out=Wa[:, K])
+    return np.matmul(X, Wa.T)
+
 _SCALES = {}
 
 
@@ -160,9 +192,7 @@ def _lstm_forward(X, w_ih, w_hh, b_ih, b_hh, w_hr, h0, c0, sched, reverse, Yd, k
     H = w_hh.shape[0] // 4
     H2, H3 = 2 * H, 3 * H
     s, shift = _gate_scale("LSTM", H, dt)
-    XW = np.matmul(X, (w_ih * s[:, None]).T)
-    if b_ih is not None:
-        XW += (b_ih + b_hh) * s
+    XW = _input_projection(X, w_ih, None if b_ih is None else b_ih + b_hh, s)
     # C-contiguous W^T: OpenBLAS runs the small-batch GEMM h @ W^T markedly faster than on a transposed view.
     WhhT = np.multiply(w_hh.T, s, order="C")
     blocks = _column_blocks(WhhT)
@@ -341,14 +371,14 @@ def _gru_forward(X, w_ih, w_hh, b_ih, b_hh, h0, sched, reverse, Yd, keep):
     H = w_hh.shape[1]
     H2 = 2 * H
     s, _ = _gate_scale("GRU", H, dt)
-    XW = np.matmul(X, (w_ih * s[:, None]).T)
     if b_ih is not None:
-        bx = b_ih * s
-        bx[:H2] += b_hh[:H2] * 0.5            # r and z take both biases outside the recurrence
-        XW += bx
+        bx = b_ih.copy()
+        bx[:H2] += b_hh[:H2]                  # r and z take both biases outside the recurrence
         b_hn = b_hh[H2:]
     else:
+        bx = None
         b_hn = np.zeros(H, dt)
+    XW = _input_projection(X, w_ih, bx, s)
     WhhT = np.multiply(w_hh.T, s, order="C")
     blocks = _column_blocks(WhhT)
     N, B = sched.N, sched.B
@@ -448,9 +478,7 @@ def _gru_backward(dYd, dh_n, X, w_ih, w_hh, h0, Yd, saved, sched, reverse, need_
 # ---------------------------------------------------------------------- Elman RNN: one layer, one direction
 def _rnn_forward(X, w_ih, w_hh, b_ih, b_hh, h0, sched, reverse, Yd, relu):
     """Run one Elman RNN direction: :math:`h_t = \\phi(W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh})`."""
-    XW = np.matmul(X, w_ih.T)
-    if b_ih is not None:
-        XW += b_ih + b_hh
+    XW = _input_projection(X, w_ih, None if b_ih is None else b_ih + b_hh, None)
     WhhT = np.ascontiguousarray(w_hh.T)
     blocks = _column_blocks(WhhT)
     h = h0
@@ -552,22 +580,23 @@ class RNNStackFunction(ArrayFunction):
         H = cfg.hidden_size
         Hout = cfg.proj_size or H
         lstm = mode == "LSTM"
-        # --- input to the time-major 2-D layout
+        # --- input to the time-major 2-D layout (plus a ones column that carries the biases through the GEMM)
+        ones = cfg.has_biases
         if cfg.batch_sizes is not None:
             sched = _Schedule(cfg.batch_sizes, False)
-            X = x
+            src = x
         elif cfg.batched:
             if cfg.batch_first:
-                B, T = x.shape[0], x.shape[1]
-                X = x.transpose(1, 0, 2).reshape(T * B, x.shape[2])
+                src = x.transpose(1, 0, 2)
+                sched = _dense_schedule(x.shape[1], x.shape[0])
             else:
-                T, B = x.shape[0], x.shape[1]
-                X = x.reshape(T * B, x.shape[2])
-            sched = _dense_schedule(T, B)
+                src = x
+                sched = _dense_schedule(x.shape[0], x.shape[1])
         else:
-            X = x
+            src = x
             sched = _dense_schedule(x.shape[0], 1)
-        B, LD = sched.B, L * D
+        X = _input_rows(src, sched.N, x.shape[-1], ones)
+        B, LD, N, DH = sched.B, L * D, sched.N, D * Hout
         perm = cfg.sorted_indices
         h0s = _initial_state(h0, LD, B, Hout, dt, perm)
         c0s = _initial_state(c0, LD, B, H, dt, perm) if lstm else None
@@ -578,7 +607,13 @@ class RNNStackFunction(ArrayFunction):
         layers = []
         inp = X
         for layer in range(L):
-            Y = np.empty((sched.N, D * Hout), dt)
+            last = layer == L - 1
+            if ones and not last:    # this output is the next layer's input: give it the ones column now
+                Yext = np.empty((N, DH + 1), dt)
+                Yext[:, DH] = 1
+                Y = Yext[:, :DH]
+            else:
+                Yext = Y = np.empty((N, DH), dt)
             dirs = []
             for d in range(D):
                 k = layer * D + d
@@ -598,10 +633,13 @@ class RNNStackFunction(ArrayFunction):
                 h_n[k] = h_last
                 dirs.append(st)
             mask = None
-            nxt = Y
-            if layer < L - 1 and cfg.train and cfg.dropout > 0:
+            nxt = Yext
+            if not last and cfg.train and cfg.dropout > 0:
                 mask = _dropout_mask(Y.shape, cfg.dropout, dt)
-                nxt = Y * mask
+                nxt = np.empty(Yext.shape, dt)
+                np.multiply(Y, mask, out=nxt[:, :DH])
+                if ones:
+                    nxt[:, DH] = 1
             layers.append((inp, Y, mask, dirs))
             inp = nxt
         # --- outputs in the caller's layout
@@ -656,6 +694,8 @@ class RNNStackFunction(ArrayFunction):
         dX = None
         for layer in range(L - 1, -1, -1):
             inp, Y, mask, dirs = layers[layer]
+            if cfg.has_biases:
+                inp = inp[:, :-1]      # the layer input without its ones column
             need_dx = layer > 0 or needs[1]
             dX = None
             for d in range(D):
