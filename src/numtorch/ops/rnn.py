@@ -7,8 +7,10 @@ How a whole recurrent stack runs:
   (non-increasing). A padded ``(T, B, F)`` input is the special case ``bs[t] = B``; a
   :class:`~numtorch.nn.utils.rnn.PackedSequence` already *is* this layout. One code path serves both.
 * Per layer and direction, the input projection of all time steps is **one GEMM**
-  (``X @ W_ih^T + b``); each time step is then one fused cell update (all gates at once, one GEMM
-  ``h @ W_hh^T``); the gates are written straight into preallocated arrays that backward reuses.
+  (``X @ W_ih^T + b``, the biases riding on a column of ones appended to ``X``); each time step is then one
+  fused cell update (all gates at once from one product ``h @ W_hh^T``, which for wide layers is issued as
+  narrow column blocks that BLAS runs faster); the gates are written straight into preallocated arrays that
+  backward reuses.
 * The whole stack (every layer, both directions, dropout between layers, packing and batch-first layout) is
   **one** autograd node: :class:`RNNStackFunction`. Its backward runs backpropagation through time as a loop
   over raw arrays, accumulating the gate gradients of every step in one preallocated array, and finishes with
@@ -127,7 +129,6 @@ def _step_matmul(h, WT, blocks, out):
             np.matmul(h, w, out=out[:, a:b])
 
 
-
 def _input_rows(src, N, F, ones):
     """The layer input as a 2-D ``(N, F)`` array of rows, with a column of ones appended when ``ones``.
 
@@ -158,6 +159,7 @@ def _input_projection(X, w_ih, bias, scale):
         np.multiply(w_ih, scale[:, None], out=Wa[:, :K])
         np.multiply(bias, scale, out=Wa[:, K])
     return np.matmul(X, Wa.T)
+
 
 _SCALES = {}
 
@@ -565,6 +567,12 @@ def _dropout_mask(shape, p, dt):
 
 class RNNStackFunction(ArrayFunction):
     """A whole recurrent stack (layers x directions, dropout between layers) as one autograd node.
+
+    .. math::
+        y^{(0)} = x,\\quad y^{(l)}_t = [\\overrightarrow{h}^{(l)}_t ; \\overleftarrow{h}^{(l)}_t],\\quad
+        h^{(l)}_t = \\text{cell}(\\delta^{(l-1)} \\odot y^{(l-1)}_t,\\ h^{(l)}_{t \\mp 1})
+
+    with :math:`\\delta` the inverted-dropout masks (training only) and the cell an LSTM, GRU or Elman step.
 
     ``forward(ctx, cfg, x, h0, c0, *weights)`` with ``weights`` in torch's ``_flat_weights`` order
     (per layer and direction: ``w_ih, w_hh[, b_ih, b_hh][, w_hr]``); ``h0``/``c0`` may be ``None`` (zeros).
