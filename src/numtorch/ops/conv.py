@@ -38,7 +38,8 @@ __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
 #: names also exported at numtorch's top level (torch.<name>), besides nn.functional
 TOP_LEVEL = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
 
-#: elements of one chunk's column buffer (im2col of a chunk of the batch, then its GEMM, while in cache)
+#: elements of one chunk's column buffer (2 MB of float32, the L2 size: im2col of a chunk of the batch, then its GEMM,
+#: while in cache; measured best between 256K and 1M elements)
 _CHUNK_ELEMS = 1 << 19
 #: None picks the column layout per call; tests set "cl" or "cf" to exercise both code paths
 _FORCE_LAYOUT = None
@@ -135,26 +136,43 @@ def _windows(xp, g):
 def _col_buffer(n, g, dtype):
     """A column buffer for ``n`` samples: ``(memory, logical view (n, G, Cg, *k, *O))``.
 
-    Channels-first memory is ``(n, G, Cg, *k, *O)``; channels-last memory is ``(n, *O, G, *k, Cg)``.
+    Channels-first memory is ``(G, Cg, *k, n, *O)``: per group a (Kg, n*Ot) matrix whose rows are long runs
+    along the output width. Channels-last memory is ``(n, *O, G, *k, Cg)``: per group the (n*Ot, Kg) matrix,
+    rows of ``k_w * Cg`` contiguous elements. Either way a chunk's GEMM is one BLAS call per group.
     """
     d = g.d
     if not g.cl:
-        mem = np.empty((n, g.G, g.Cg) + g.k + g.O, dtype=dtype)
-        return mem, mem
+        mem = np.empty((g.G, g.Cg) + g.k + (n,) + g.O, dtype=dtype)
+        # memory axes: 0 G | 1 Cg | 2..d+1 k | d+2 n | d+3..2d+2 O  ->  logical (n, G, Cg, *k, *O)
+        order = (d + 2, 0, 1) + tuple(range(2, d + 2)) + tuple(range(d + 3, 2 * d + 3))
+        return mem, mem.transpose(order)
     mem = np.empty((n,) + g.O + (g.G,) + g.k + (g.Cg,), dtype=dtype)
     # memory axes: 0 n | 1..d O | d+1 G | d+2..2d+1 k | 2d+2 Cg  ->  logical (n, G, Cg, *k, *O)
     order = (0, d + 1, 2 * d + 2) + tuple(range(d + 2, 2 * d + 2)) + tuple(range(1, d + 1))
     return mem, mem.transpose(order)
 
 
+def _col_matrix(mem, n, g):
+    """A chunk's column buffer as GEMM operand: (G, Kg, n*Ot) channels-first, (G, n*Ot, Kg) channels-last."""
+    if g.cl:
+        return mem.reshape(n * g.Ot, g.G, g.Kg).transpose(1, 0, 2)
+    return mem.reshape(g.G, g.Kg, n * g.Ot)
+
+
 def _gcol_logical(gcol, n, g):
-    """Logical view (n, G, Cg, *k, *O) of a column-gradient buffer as produced by :func:`_data_gemm`."""
+    """Logical view (n, G, Cg, *k, *O) of a column gradient laid out as :func:`_col_matrix` (G, ...)."""
     d = g.d
     if not g.cl:
-        return gcol.reshape((n, g.G, g.Cg) + g.k + g.O)
+        return _col_buffer_view(gcol.reshape((g.G, g.Cg) + g.k + (n,) + g.O), g)
     mem = gcol.reshape((g.G, n) + g.O + g.k + (g.Cg,))
     # memory axes: 0 G | 1 n | 2..d+1 O | d+2..2d+1 k | 2d+2 Cg
     order = (1, 0, 2 * d + 2) + tuple(range(d + 2, 2 * d + 2)) + tuple(range(2, d + 2))
+    return mem.transpose(order)
+
+
+def _col_buffer_view(mem, g):
+    d = g.d
+    order = (d + 2, 0, 1) + tuple(range(2, d + 2)) + tuple(range(d + 3, 2 * d + 3))
     return mem.transpose(order)
 
 
@@ -174,100 +192,87 @@ def _weight_from_matrix(gw, g):
     return np.ascontiguousarray(gw).reshape((g.C_out, g.Cg) + g.k)
 
 
-def _gy_channels_last(gy, g):
-    """(n, C_out, *O) -> (G, n*Ot, Cog), contiguous: the output gradient as GEMM rows."""
+def _gy_matrix(gy, g):
+    """A chunk (n, C_out, *O) of the output gradient as GEMM operand, contiguous:
+    (G, n*Ot, Cog) channels-last, (G, Cog, n*Ot) channels-first."""
     n = gy.shape[0]
-    t = gy.reshape(n, g.G, g.Cog, g.Ot).transpose(1, 0, 3, 2)
-    return np.ascontiguousarray(t).reshape(g.G, n * g.Ot, g.Cog)
+    t = gy.reshape(n, g.G, g.Cog, g.Ot)
+    if g.cl:
+        return np.ascontiguousarray(t.transpose(1, 0, 3, 2)).reshape(g.G, n * g.Ot, g.Cog)
+    return np.ascontiguousarray(t.transpose(1, 2, 0, 3)).reshape(g.G, g.Cog, n * g.Ot)
+
+
+def _chunks(N, g):
+    step = g.chunk(N)
+    return [(s, min(N, s + step)) for s in range(0, N, step)]
 
 
 # ---------------------------------------------------------------------- the three kernels
 def _conv_forward(x, w, g, keep_col, b=None):
-    """y = W @ im2col(x) (+ b), chunked over the batch. Returns ``(y, col)`` (``col`` kept only if asked)."""
+    """y = W @ im2col(x) (+ b), chunked over the batch.
+
+    Returns ``(y, cols)``: ``cols`` is the list of the chunks' column buffers when ``keep_col`` (for the
+    weight gradient), else None.
+    """
     N = x.shape[0]
     dtype = np.result_type(x.dtype, w.dtype)
     y = np.empty((N, g.C_out) + g.O, dtype=dtype)
-    xp = _padded_input(x, g)
-    win = _windows(xp, g)
-    wm = _weight_matrix(w, g)
-    bias = None if b is None else b.reshape(g.G, g.Cog, 1)
-    step = g.chunk(N)
-    col_all = _col_buffer(N, g, dtype)[0] if keep_col else None
-    buf = None
+    win = _windows(_padded_input(x, g), g)
+    wm = _weight_matrix(w, g)                                     # (G, Cog, Kg)
     if g.cl:
-        wt = np.ascontiguousarray(wm.transpose(0, 2, 1))                 # (G, Kg, Cog)
-    for s in range(0, N, step):
-        e = min(N, s + step)
+        wm = np.ascontiguousarray(wm.transpose(0, 2, 1))          # (G, Kg, Cog)
+    bias = None if b is None else b.reshape(g.G, g.Cog, 1)
+    cols = [] if keep_col else None
+    buf = None
+    for s, e in _chunks(N, g):
         n = e - s
-        if keep_col:
-            mem = col_all[s:e]
-            log = _logical_of(mem, n, g)
-        else:
-            if buf is None or buf[0].shape[0] != n:
-                buf = _col_buffer(n, g, dtype)
-            mem, log = buf
-        np.copyto(log, win[s:e])
+        if keep_col or buf is None or buf[0].size != g.G * g.Kg * n * g.Ot:
+            buf = _col_buffer(n, g, dtype)
+        mem, log = buf
+        np.copyto(log, win[s:e])                                  # im2col: every tap's strided slice
         yv = y[s:e].reshape(n, g.G, g.Cog, g.Ot)
-        if g.cl:
-            # rows (n, o) of the column matrix times (Kg, Cog): one GEMM per group, written transposed into y
-            if g.G == 1:
-                res = np.matmul(mem.reshape(n * g.Ot, g.Kg), wt[0])[None]
-            else:
-                res = np.matmul(mem.reshape(n * g.Ot, g.G, g.Kg).transpose(1, 0, 2), wt)
-            res_t = res.reshape(g.G, n, g.Ot, g.Cog).transpose(1, 0, 3, 2)
-            if bias is None:
-                np.copyto(yv, res_t)
-            else:
-                np.add(res_t, bias, out=yv)
+        if g.cl:   # (G, n*Ot, Kg) @ (G, Kg, Cog) -> (G, n*Ot, Cog)
+            res = np.matmul(_col_matrix(mem, n, g), wm).reshape(g.G, n, g.Ot, g.Cog).transpose(1, 0, 3, 2)
+        else:      # (G, Cog, Kg) @ (G, Kg, n*Ot) -> (G, Cog, n*Ot)
+            res = np.matmul(wm, _col_matrix(mem, n, g)).reshape(g.G, g.Cog, n, g.Ot).transpose(2, 0, 1, 3)
+        if bias is None:
+            np.copyto(yv, res)
         else:
-            # (G, Cog, Kg) @ (n, G, Kg, Ot) -> (n, G, Cog, Ot) = y[s:e]
-            np.matmul(wm, mem.reshape(n, g.G, g.Kg, g.Ot), out=yv)
-            if bias is not None:
-                yv += bias
-    return y, col_all
-
-
-def _logical_of(mem, n, g):
-    """Logical (n, G, Cg, *k, *O) view of a slice of a full column buffer."""
-    d = g.d
-    if not g.cl:
-        return mem
-    order = (0, d + 1, 2 * d + 2) + tuple(range(d + 2, 2 * d + 2)) + tuple(range(1, d + 1))
-    return mem.transpose(order)
+            np.add(res, bias, out=yv)
+        if keep_col:
+            cols.append(mem)
+    return y, cols
 
 
 def _im2col(x, g):
-    """The full column buffer of ``x`` (memory layout of :func:`_col_buffer`), without the GEMM."""
-    col, log = _col_buffer(x.shape[0], g, x.dtype)
-    np.copyto(log, _windows(_padded_input(x, g), g))
-    return col
+    """The chunks' column buffers of ``x`` (as :func:`_conv_forward` keeps them), without the GEMM."""
+    win = _windows(_padded_input(x, g), g)
+    cols = []
+    for s, e in _chunks(x.shape[0], g):
+        mem, log = _col_buffer(e - s, g, x.dtype)
+        np.copyto(log, win[s:e])
+        cols.append(mem)
+    return cols
 
 
-def _conv_backward_weight(col, gy, g):
-    """grad_W = gy @ col^T, summed over the batch (``col`` is the forward's column buffer)."""
-    N = gy.shape[0]
+def _conv_backward_weight(cols, gy, g):
+    """grad_W = gy @ col^T, accumulated over the batch chunks (``cols`` from the forward)."""
     gw = np.zeros((g.G, g.Cog, g.Kg), dtype=gy.dtype)
-    step = g.chunk(N)
-    for s in range(0, N, step):
-        e = min(N, s + step)
+    for (s, e), mem in zip(_chunks(gy.shape[0], g), cols):
         n = e - s
-        mem = col[s:e]
-        if g.cl:
-            gyc = _gy_channels_last(gy[s:e], g)                            # (G, n*Ot, Cog)
-            colm = mem.reshape(n * g.Ot, g.G, g.Kg).transpose(1, 2, 0)     # (G, Kg, n*Ot)
-            gw += np.matmul(colm, gyc).transpose(0, 2, 1)
-        else:
-            gyv = gy[s:e].reshape(n, g.G, g.Cog, g.Ot)
-            colm = mem.reshape(n, g.G, g.Kg, g.Ot)
-            gw += np.matmul(gyv, colm.transpose(0, 1, 3, 2)).sum(axis=0)
+        gyc = _gy_matrix(gy[s:e], g)
+        col = _col_matrix(mem, n, g)
+        if g.cl:   # (G, Kg, n*Ot) @ (G, n*Ot, Cog) -> (G, Kg, Cog)
+            gw += np.matmul(col.transpose(0, 2, 1), gyc).transpose(0, 2, 1)
+        else:      # (G, Cog, n*Ot) @ (G, n*Ot, Kg) -> (G, Cog, Kg)
+            gw += np.matmul(gyc, col.transpose(0, 2, 1))
     return _weight_from_matrix(gw, g)
 
 
 def _col2im(gcol_log, gxp, g):
     """Adjoint of im2col: add each tap's column slice back into the strided slice it was read from."""
     full = (slice(None), slice(None), slice(None))
-    G, Cg = g.G, g.Cg
-    tgt = gxp.reshape((gxp.shape[0], G, Cg) + gxp.shape[2:])
+    tgt = gxp.reshape((gxp.shape[0], g.G, g.Cg) + gxp.shape[2:])
     for tap in np.ndindex(*g.k):
         tgt[full + g.tap_slices(tap)] += gcol_log[full + tap]
 
@@ -279,19 +284,17 @@ def _conv_backward_data(gy, w, g):
     N = gy.shape[0]
     dtype = gy.dtype
     if g.cl:
-        buf = np.zeros((N,) + g.Sp + (g.C,), dtype=dtype)
-        gxp = np.moveaxis(buf, -1, 1)
+        gxp = np.moveaxis(np.zeros((N,) + g.Sp + (g.C,), dtype=dtype), -1, 1)
     else:
         gxp = np.zeros((N, g.C) + g.Sp, dtype=dtype)
-    wm = _weight_matrix(w, g)
-    step = g.chunk(N)
-    for s in range(0, N, step):
-        e = min(N, s + step)
+    wm = _weight_matrix(w, g)                                     # (G, Cog, Kg)
+    for s, e in _chunks(N, g):
         n = e - s
-        if g.cl:
-            gcol = np.matmul(_gy_channels_last(gy[s:e], g), wm)                  # (G, n*Ot, Kg)
-        else:
-            gcol = np.matmul(wm.transpose(0, 2, 1), gy[s:e].reshape(n, g.G, g.Cog, g.Ot))  # (n, G, Kg, Ot)
+        gyc = _gy_matrix(gy[s:e], g)
+        if g.cl:   # (G, n*Ot, Cog) @ (G, Cog, Kg) -> (G, n*Ot, Kg)
+            gcol = np.matmul(gyc, wm)
+        else:      # (G, Kg, Cog) @ (G, Cog, n*Ot) -> (G, Kg, n*Ot)
+            gcol = np.matmul(wm.transpose(0, 2, 1), gyc)
         _col2im(_gcol_logical(gcol, n, g), gxp[s:e], g)
     if not g.padded() and not g.cl:
         return gxp
@@ -340,11 +343,10 @@ class ConvNdFunction(ArrayFunction):
         if unbatched:
             x = x[None]
         need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
-        y, col = _conv_forward(x, w, g, keep_col=need_w, b=b)
+        y, cols = _conv_forward(x, w, g, keep_col=need_w, b=b)
         ctx.g, ctx.unbatched = g, unbatched
-        ctx.col = col
-        if need_x:
-            ctx.save_for_backward(w)
+        # saved: the weight (for dx) and the chunks' column buffers (for dW); freed after backward
+        ctx.save_for_backward(*(([w] if need_x else []) + (cols or [])))
         return y[0] if unbatched else y
 
     @staticmethod
@@ -354,14 +356,14 @@ class ConvNdFunction(ArrayFunction):
             gy = gy[None]
         gy = np.ascontiguousarray(gy)
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        saved = ctx.saved_tensors
         gx = gw = gb = None
         if need_x:
-            (w,) = ctx.saved_tensors
-            gx = _conv_backward_data(gy, w, g)
+            gx = _conv_backward_data(gy, saved[0], g)
             if ctx.unbatched:
                 gx = gx[0]
         if need_w:
-            gw = _conv_backward_weight(ctx.col, gy, g)
+            gw = _conv_backward_weight(saved[1 if need_x else 0:], gy, g)
         if need_b:
             gb = _bias_grad(gy)
         return gx, gw, gb, None, None
@@ -398,13 +400,13 @@ class ConvTransposeNdFunction(ArrayFunction):
         if need_x or need_w:
             x, w = ctx.saved_tensors
             if need_x:
-                gx, col = _conv_forward(gy, w, g, keep_col=need_w)
+                gx, cols = _conv_forward(gy, w, g, keep_col=need_w)
                 if ctx.unbatched:
                     gx = gx[0]
             else:
-                col = _im2col(gy, g)
+                cols = _im2col(gy, g)
             if need_w:
-                gw = _conv_backward_weight(col, x[None] if ctx.unbatched else x, g)
+                gw = _conv_backward_weight(cols, x[None] if ctx.unbatched else x, g)
         if need_b:
             gb = _bias_grad(gy)
         return gx, gw, gb, None, None
