@@ -429,19 +429,31 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                             return_indices=False):
-    """:func:`max_pool1d` that always returns ``(values, indices)``."""
+    """:func:`max_pool1d` that always returns ``(values, indices)``.
+
+    .. math::
+        (\\text{out}, \\text{idx}) = (\\max_{\\text{window}} x, \\operatorname{argmax}_{\\text{window}} x)
+    """
     return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                             return_indices=False):
-    """:func:`max_pool2d` that always returns ``(values, indices)``."""
+    """:func:`max_pool2d` that always returns ``(values, indices)``.
+
+    .. math::
+        (\\text{out}, \\text{idx}) = (\\max_{\\text{window}} x, \\operatorname{argmax}_{\\text{window}} x)
+    """
     return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                             return_indices=False):
-    """:func:`max_pool3d` that always returns ``(values, indices)``."""
+    """:func:`max_pool3d` that always returns ``(values, indices)``.
+
+    .. math::
+        (\\text{out}, \\text{idx}) = (\\max_{\\text{window}} x, \\operatorname{argmax}_{\\text{window}} x)
+    """
     return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
@@ -988,12 +1000,20 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
 
 
 def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
-    """:func:`adaptive_max_pool1d` that always returns ``(values, indices)``."""
+    """:func:`adaptive_max_pool1d` that always returns ``(values, indices)``.
+
+    .. math::
+        (\\text{out}, \\text{idx}) = (\\max_{s_o \\le i < e_o} x_i, \\operatorname{argmax}_{s_o \\le i < e_o} x_i)
+    """
     return adaptive_max_pool1d(input, output_size, True)
 
 
 def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
-    """:func:`adaptive_max_pool2d` that always returns ``(values, indices)``."""
+    """:func:`adaptive_max_pool2d` that always returns ``(values, indices)``.
+
+    .. math::
+        (\\text{out}, \\text{idx}) = (\\max_{s_o \\le i < e_o} x_i, \\operatorname{argmax}_{s_o \\le i < e_o} x_i)
+    """
     return adaptive_max_pool2d(input, output_size, True)
 
 
