@@ -26,10 +26,11 @@ from .ops.reduce import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
 from .ops.indexing import *  # noqa: F401,F403
 from .ops import activation as _act, linear as _lin, conv as _conv, pooling as _pool, loss as _loss
-from .ops import padding as _padding, sampling as _sampling, normalization as _norm
+from .ops import padding as _padding, sampling as _sampling, normalization as _norm, rnn as _rnn
+from .ops import attention as _attn
 
 # torch's top-level aliases of functional ops (torch.relu, torch.softmax, torch.conv2d, ...).
-for _m in (_act, _lin, _conv, _pool, _loss, _padding, _sampling, _norm):
+for _m in (_act, _lin, _conv, _pool, _loss, _padding, _sampling, _norm, _rnn, _attn):
     globals().update({_name: getattr(_m, _name) for _name in _m.TOP_LEVEL})
 del _m
 

@@ -80,11 +80,56 @@ def _mlp(num_classes, channels):
     return MLP()
 
 
+def _rows(x):
+    """(N, C, H, W) images -> (N, H, C*W): each image row is one time step."""
+    n, c, h, w = x.shape
+    return x.permute(0, 2, 1, 3).reshape(n, h, c * w)
+
+
+def _recurrent(cell):
+    def build(num_classes, channels):
+        """An LSTM/GRU reading the image row by row; the last step's hidden state is classified."""
+        from . import nn
+
+        class RowRNN(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.rnn = getattr(nn, cell)(input_size=channels * 32, hidden_size=128, batch_first=True)
+                self.fc = nn.Linear(128, num_classes)
+
+            def forward(self, x):
+                out, _ = self.rnn(_rows(x))
+                return self.fc(out[:, -1])
+        return RowRNN()
+    return build
+
+
+def _transformer(num_classes, channels):
+    """A Transformer encoder over the image rows (with sinusoidal positional encoding), mean-pooled."""
+    from . import nn
+
+    class RowTransformer(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Linear(channels * 32, 64)
+            self.pos = nn.SinusoidalPositionalEncoding(64, max_len=32, batch_first=True)
+            layer = nn.TransformerEncoderLayer(64, nhead=4, dim_feedforward=128, dropout=0.1, batch_first=True)
+            self.encoder = nn.TransformerEncoder(layer, num_layers=2, enable_nested_tensor=False)
+            self.fc = nn.Linear(64, num_classes)
+
+        def forward(self, x):
+            return self.fc(self.encoder(self.pos(self.embed(_rows(x)))).mean(1))
+    return RowTransformer()
+
+
 #: name -> (builder(num_classes, channels), default optimizer, default learning rate)
 MODELS = {
     "tudui": (_tudui, "adam", 1e-3),
     "lenet": (_lenet, "adam", 1e-3),
     "mlp": (_mlp, "adam", 1e-3),
+    "lstm": (_recurrent("LSTM"), "adam", 2e-3),
+    "gru": (_recurrent("GRU"), "adam", 2e-3),
+    "transformer": (_transformer, "adam", 1e-3),
 }
 
 

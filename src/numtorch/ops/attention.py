@@ -38,6 +38,8 @@ from .padding import pad
 from .shape import cat, repeat_interleave
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
+#: names also exported at numtorch's top level (torch has none for attention)
+TOP_LEVEL = []
 
 
 # ---------------------------------------------------------------------- the fused kernel (arrays)
