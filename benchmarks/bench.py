@@ -209,6 +209,117 @@ def _mlp_train(lib):
     return _train_step(lib, model, _seeded(lib, 128, 784), y)
 
 
+def _norm_step(lib, make, shape):
+    lib.manual_seed(0)
+    layer = make(lib.nn)
+    x = _seeded(lib, *shape, requires_grad=True)
+    g = _seeded(lib, *shape)
+
+    def step():
+        layer(x).backward(g)
+    return step
+
+
+for _name, _make, _shape in [
+        ("BatchNorm2d(64) (32,64,32,32) fwd+bwd", lambda nn: nn.BatchNorm2d(64), (32, 64, 32, 32)),
+        ("LayerNorm(512) (32,128,512) fwd+bwd", lambda nn: nn.LayerNorm(512), (32, 128, 512)),
+        ("RMSNorm(512) (32,128,512) fwd+bwd", lambda nn: nn.RMSNorm(512), (32, 128, 512)),
+        ("GroupNorm(8,64) (32,64,32,32) fwd+bwd", lambda nn: nn.GroupNorm(8, 64), (32, 64, 32, 32)),
+        ("InstanceNorm2d(64) (32,64,32,32) fwd+bwd", lambda nn: nn.InstanceNorm2d(64), (32, 64, 32, 32))]:
+    workload(_name, target=3.0, issue=4)(lambda lib, _m=_make, _s=_shape: _norm_step(lib, _m, _s))
+
+
+def _rnn(lib, kind, i, h, shape, train):
+    lib.manual_seed(0)
+    rnn = getattr(lib.nn, kind)(i, h, 2, batch_first=True)
+    x = _seeded(lib, *shape)
+    if not train:
+        def infer():
+            with lib.no_grad():
+                rnn(x)
+        return infer
+    opt = lib.optim.SGD(rnn.parameters(), lr=0.01)
+
+    def step():
+        opt.zero_grad()
+        out, _ = rnn(x)
+        (out * out).mean().backward()
+        opt.step()
+    return step
+
+
+for _kind, _i, _h, _shape, _tt, _ti in [("LSTM", 10, 20, (32, 5, 10), 1.5, 1.0),
+                                        ("LSTM", 128, 256, (32, 100, 128), 1.6, 1.3),
+                                        ("GRU", 128, 256, (32, 100, 128), 1.6, 1.3)]:
+    _desc = f"{_kind}({_i},{_h},2,batch_first) {_shape}"
+    workload(_desc + " training step", target=_tt, issue=5)(
+        lambda lib, a=(_kind, _i, _h, _shape): _rnn(lib, *a, train=True))
+    workload(_desc + " no_grad forward", target=_ti, issue=5)(
+        lambda lib, a=(_kind, _i, _h, _shape): _rnn(lib, *a, train=False))
+
+
+def _encoder_layer(lib, train):
+    lib.manual_seed(0)
+    layer = lib.nn.TransformerEncoderLayer(512, 8, 2048, dropout=0.0)
+    x = _seeded(lib, 10, 32, 512)
+    if not train:
+        layer.eval()
+
+        def infer():
+            with lib.no_grad():
+                layer(x)
+        return infer
+    opt = lib.optim.SGD(layer.parameters(), lr=0.01)
+
+    def step():
+        opt.zero_grad()
+        (layer(x) ** 2).mean().backward()
+        opt.step()
+    return step
+
+
+workload("TransformerEncoderLayer(512,8,2048) (10,32,512) no_grad forward", target=1.5, issue=6)(
+    lambda lib: _encoder_layer(lib, False))
+workload("TransformerEncoderLayer(512,8,2048) (10,32,512) training step", target=1.5, issue=6)(
+    lambda lib: _encoder_layer(lib, True))
+
+
+@workload("scaled_dot_product_attention (32,8,128,64) fwd+bwd", target=1.5, issue=6)
+def _sdpa(lib):
+    q, k, v = (_seeded(lib, 32, 8, 128, 64, requires_grad=True) for _ in range(3))
+    g = _seeded(lib, 32, 8, 128, 64)
+    F = _F(lib)
+
+    def step():
+        F.scaled_dot_product_attention(q, k, v).backward(g)
+    return step
+
+
+@workload("Tudui digits training loop, 256 images incl. data loading", target=2.0, issue=7)
+def _train_loop(lib):
+    """numtorch-train's inner loop (DataLoader + forward + loss + backward + Adam) in either library."""
+    from numtorch.vision import datasets, transforms
+    tf = transforms.Compose([transforms.ToTensor(), transforms.Resize(32, antialias=True),
+                             transforms.Grayscale(num_output_channels=3)])
+    ds = datasets.Digits(train=True, transform=tf)
+    xs = np.stack([ds[i][0].numpy() for i in range(256)])
+    ys = np.array([ds[i][1] for i in range(256)])
+    lib.manual_seed(0)
+    model = _tudui(lib)
+    opt = lib.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = lib.nn.CrossEntropyLoss()
+    data = lib.utils.data.TensorDataset(lib.from_numpy(xs), lib.from_numpy(ys))
+    loader = lib.utils.data.DataLoader(data, batch_size=64, shuffle=True)
+
+    def step():
+        for x, y in loader:
+            loss = loss_fn(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return step
+
+
 # ---------------------------------------------------------------------- timing
 def _calibrate(step, budget=0.05):
     """How many steps make one timed block of about ``budget`` seconds."""

@@ -8,6 +8,23 @@ from numtorch import nn
 
 torch.manual_seed(0)
 
+# Recurrent layer: a 2-layer LSTM over batches of 5-step sequences
+rnn = nn.LSTM(input_size=10, hidden_size=20, num_layers=2, batch_first=True)
+input = torch.randn(32, 5, 10)
+output, (h_n, c_n) = rnn(input)
+print(output.shape)               # Size([32, 5, 20])
+print(h_n.shape, c_n.shape)       # Size([2, 32, 20]) each
+print(rnn)
+
+# Transformer layer: multi-head self-attention + feed-forward, each with Add & Norm
+transformer_layer = nn.TransformerEncoderLayer(d_model=512, nhead=8, dim_feedforward=2048)
+x = torch.randn(10, 32, 512)
+print(transformer_layer(x).shape)   # Size([10, 32, 512])
+
+# Normalization layers: the seed's first table
+bn = nn.BatchNorm2d(16)
+print(bn(torch.randn(8, 16, 4, 4)).shape, nn.LayerNorm(512)(x).shape, nn.GroupNorm(4, 16), nn.RMSNorm(512))
+
 # Linear layer: y = x W^T + b, weight (out, in), bias (out,)
 linear = nn.Linear(in_features=10, out_features=5)
 x = torch.randn(3, 10)
