@@ -270,6 +270,8 @@ def build_parser():
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=None, help="learning rate (default: per model)")
     p.add_argument("--optimizer", default=None, choices=["sgd", "adam", "adamw", "rmsprop"])
+    p.add_argument("--lr-decay", type=float, default=0.75,
+                   help="multiply the learning rate by this after every epoch (default 0.75; 1 keeps it fixed)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
     p.add_argument("--logdir", default=None, help="TensorBoard log directory (default runs/<model>-<dataset>)")
@@ -324,6 +326,8 @@ def _train(args):
     train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, generator=loader_gen,
                               num_workers=args.workers)
     test_loader = DataLoader(test_set, batch_size=256, num_workers=args.workers)
+    # Per-epoch decay depends only on the epoch index, so a resumed run follows the uninterrupted one exactly.
+    sched = None if args.lr_decay == 1 else numtorch.optim.lr_scheduler.ExponentialLR(opt, gamma=args.lr_decay)
 
     start_epoch, skip_batches, global_step, history = 0, 0, 0, []
     epoch_rng = None
@@ -335,6 +339,8 @@ def _train(args):
         try:
             model.load_state_dict(ckpt["model"])
             opt.load_state_dict(ckpt["optimizer"])
+            if sched is not None and "scheduler" in ckpt:
+                sched.load_state_dict(ckpt["scheduler"])
         except (RuntimeError, ValueError, KeyError) as e:
             raise TrainError(f"checkpoint {ckpt_path!r} does not fit model {args.model!r}: {e}") from None
         start_epoch, skip_batches = int(ckpt["epoch"]), int(ckpt.get("batch", 0))
@@ -355,6 +361,7 @@ def _train(args):
 
     def state(epoch, batch, rng_at_epoch_start):
         return {"epoch": epoch, "batch": batch, "global_step": global_step, "history": history,
+                **({"scheduler": sched.state_dict()} if sched is not None else {}),
                 "rng": numtorch.get_rng_state(), "loader_rng": rng_at_epoch_start, "model_name": args.model,
                 "dataset": args.dataset}
 
@@ -387,9 +394,12 @@ def _train(args):
                 loss_sum += loss_v * len(y)
                 if writer is not None:
                     writer.add_scalar("train/loss", loss_v, global_step)
+                    writer.add_scalar("train/lr", opt.param_groups[0]["lr"], global_step)
                 bar.update(1, loss=f"{loss_v:.4f}", img_s=f"{seen / max(time.perf_counter() - t0, 1e-9):.0f}")
             bar.close()
             acc = evaluate(model, test_loader)
+            if sched is not None:
+                sched.step()
             skip_batches = 0
             epoch_rng = None
             dt = time.perf_counter() - t0
@@ -398,7 +408,6 @@ def _train(args):
             if writer is not None:
                 writer.add_scalar("train/epoch_loss", mean_loss, epoch + 1)
                 writer.add_scalar("test/accuracy", acc, epoch + 1)
-                writer.add_scalar("train/lr", opt.param_groups[0]["lr"], epoch + 1)
                 writer.flush()
             resume_at = (epoch + 1, 0, loader_gen.get_state())
             _save_checkpoint(ckpt_path, model, opt, state(*resume_at))
