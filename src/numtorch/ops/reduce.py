@@ -1067,7 +1067,7 @@ class MedianAllFunction(AmaxFunction):
     @staticmethod
     def reduce(x, axis=None, keepdims=False):
         flat = x.reshape(-1)
-        if flat.dtype.kind == "f" and np.isnan(flat).any():
+        if flat.size == 0 or (flat.dtype.kind == "f" and np.isnan(flat).any()):
             return np.asarray(np.nan, dtype=x.dtype)
         r = (flat.size - 1) // 2
         return np.asarray(np.partition(flat, r)[r])
@@ -1160,8 +1160,6 @@ def _median(input, dim, keepdim, op, all_fn, dim_fn):
     if dim is None:
         if keepdim:
             raise TypeError(f"{op}() missing 1 required positional arguments: \"dim\"")
-        if input._data.size == 0:
-            return _from_array(np.asarray(np.nan, dtype=input._data.dtype))
         return all_fn.apply(input, tuple(range(input._data.ndim)), False)
     axis = _single_dim(input, dim, op)
     _check_nonempty(input, op, axis)
