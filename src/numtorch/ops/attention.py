@@ -254,6 +254,23 @@ class _MmNode(AttentionFunction):
     node_name = "MmBackward0"
 
 
+class EmptyAttentionFunction(ArrayFunction):
+    """out = zeros(q.shape[:-1] + (Ev,)) when query, key or value has no elements;  dq, dk, dv = 0.
+
+    torch returns these zeros before any shape, mask or causal check, as here.
+    """
+    node_name = "AddBackward0"
+
+    @staticmethod
+    def forward(ctx, q, k, v):
+        ctx.shapes = (q.shape, k.shape, v.shape)
+        return np.zeros(q.shape[:-1] + v.shape[-1:], q.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return tuple(np.zeros(s, g.dtype) if need else None for s, need in zip(ctx.shapes, ctx.needs_input_grad))
+
+
 # ---------------------------------------------------------------------- scaled_dot_product_attention
 _CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
               "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
@@ -322,6 +339,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         if md != np.bool_ and md != q.dtype:
             raise RuntimeError(f"Expected attn_mask dtype to be bool or float or to match query dtype, but got "
                                f"attn_mask.dtype: {_cpp(attn_mask)} and  query.dtype: {_cpp(query)} instead.")
+    if q.size == 0 or k.size == 0 or v.size == 0:
+        return EmptyAttentionFunction.apply(query, key, value)
+    if attn_mask is not None:
         if is_causal:
             raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when "
                                "is_causal=True")
