@@ -21,6 +21,8 @@ __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "ful
 def _finish(arr, requires_grad, what="tensor"):
     t = _from_array(arr)
     if requires_grad:
+        if arr.dtype.kind not in "fc":
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         t.requires_grad = True
     return t
 
@@ -42,8 +44,10 @@ def _infer_dtype(data):
         elif isinstance(x, (bool, numbers.Number)):
             d = _scalar_kind(x)
             found = d if found is None else _dtype.promote_types(found, d)
+        elif isinstance(x, str):
+            raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
         else:
-            raise TypeError(f"Could not infer dtype of {type(x).__name__}")
+            raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
 
     visit(data)
     return found or get_default_dtype()
@@ -69,8 +73,40 @@ def _to_array(data, dtype):
     try:
         out = np.array(arr, dtype=dtype.np)
     except (ValueError, TypeError) as e:
+        if isinstance(arr, (list, tuple)):
+            _check_nesting(arr)
         raise ValueError(f"could not convert data to a tensor of dtype {dtype}: {e}") from None
     return out
+
+
+def _check_nesting(data):
+    """Raise torch's error for nested sequences that are not rectangular.
+
+    The expected shape is read along the first elements, as torch does; every sequence at depth ``d`` must then
+    have ``shape[d]`` elements, and only the innermost level may hold numbers.
+    """
+    shape = []
+    x = data
+    while isinstance(x, (list, tuple)):
+        shape.append(len(x))
+        if not x:
+            break
+        x = x[0]
+
+    def walk(x, dim):
+        if dim == len(shape):
+            if isinstance(x, (list, tuple)):
+                raise TypeError(f"expected a number at dim {dim}, got a sequence of length {len(x)}")
+            return
+        if not isinstance(x, (list, tuple)):
+            raise TypeError(f"not a sequence: expected a sequence of length {shape[dim]} at dim {dim} "
+                            f"(got {type(x).__name__})")
+        if len(x) != shape[dim]:
+            raise ValueError(f"expected sequence of length {shape[dim]} at dim {dim} (got {len(x)})")
+        for y in x:
+            walk(y, dim + 1)
+
+    walk(data, 0)
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
@@ -123,9 +159,9 @@ def from_numpy(ndarray):
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
     if ndarray.dtype not in FROM_NUMPY:
-        raise TypeError(f"can't convert np.ndarray of type numpy.{ndarray.dtype}. The only supported types are: "
-                        "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint8, "
-                        "and bool.")
+        raise TypeError(f"can't convert np.ndarray of type numpy.{ndarray.dtype.type.__name__}. The only supported "
+                        "types are: float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "
+                        "uint8, and bool.")
     return _from_array(ndarray)
 
 
@@ -217,7 +253,7 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (end - start) / step < 0 and end != start:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype is None:
         is_float = any(isinstance(v, float) for v in (start, end, step))
         d = get_default_dtype() if is_float else _dtype.int64
@@ -330,7 +366,7 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
     """A random permutation of ``0 .. n-1``."""
     check_device(device)
     if n < 0:
-        raise RuntimeError(f"n must be non-negative, got{n}")
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     d = as_dtype(dtype) if dtype is not None else _dtype.int64
     return _out(out, _finish(_gen(generator).permutation(n).astype(d.np), requires_grad))
 
@@ -401,7 +437,7 @@ def fill_(self, value):
 def uniform_(self, a=0.0, b=1.0, *, generator=None):
     """Fill in place with samples uniform on ``[a, b)``."""
     if a > b:
-        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}")
     d = self.dtype
     g = _gen(generator)
     vals = _random_float(self._data.shape, d, lambda s, t: g.random(s, dtype=t) * t.type(b - a) + t.type(a))
@@ -412,7 +448,7 @@ def uniform_(self, a=0.0, b=1.0, *, generator=None):
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
     """Fill in place with samples from N(mean, std^2)."""
     if std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     d = self.dtype
     vals = _random_float(self._data.shape, d,
                          lambda s, t: (_gen(generator).standard_normal(s, dtype=t) * t.type(std) + t.type(mean)))
