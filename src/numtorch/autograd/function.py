@@ -88,11 +88,11 @@ class Function:
                 "they have already been freed). Saved intermediate values of the graph are freed when you call "
                 ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
                 "graph a second time or if you need to access saved tensors after calling backward.")
-        for vc, version, meta in self._saved_versions:
+        for vc, version, meta, source in self._saved_versions:
             if vc[0] != version:
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by an inplace "
-                    f"operation: [{_describe_meta(meta)}], which is {self.name()}, is at version {vc[0]}; "
+                    f"operation: [{_describe_meta(meta)}]{self._saved_origin(source)} is at version {vc[0]}; "
                     f"expected version "
                     f"{version} instead. Hint: the backtrace further above can point to the operation that "
                     "failed to compute its gradient. The variable in question was changed in there or "
@@ -100,6 +100,18 @@ class Function:
         return self.saved
 
     saved_arrays = saved_tensors
+
+    def _saved_origin(self, source):
+        """torch's ``, which is output N of Op,`` for a saved value: this node's output ``source`` (an int), or
+        the node that last wrote the saved input tensor ``source``; nothing for a leaf or a constant."""
+        if type(source) is int:
+            node, nr = self, source
+        elif source.grad_fn is not None:
+            node, nr = source.grad_fn, source._output_nr
+        else:
+            return ""
+        name = node.name()
+        return f", which is output {nr} of {name[:name.rfind('Backward')] if 'Backward' in name else name},"
 
     def mark_non_differentiable(self, *outputs):
         """Declare outputs (e.g. indices) that never receive a gradient."""
@@ -215,6 +227,8 @@ class Function:
         """Free what backward needed (after a backward without ``retain_graph``)."""
         had = bool(self.saved)
         self.saved = ()
+        if self._saved_versions:
+            self._saved_versions = ()  # it names the saved input tensors: let them go too
         d = self.__dict__
         for k in [k for k, v in d.items() if isinstance(v, (_ndarray, Tensor))]:
             del d[k]
@@ -264,16 +278,18 @@ def _record_saved_versions(ctx, args, results):
     """Remember the version of every saved value that is an input's or output's memory."""
     rec = []
     for s in ctx.saved:
-        for t in args:
+        # An output is named by its index (an input modified in place is one too): no reference back to ctx.
+        for source, t in enumerate(results):
             if isinstance(t, Tensor) and (t is s or t._data is s):
                 break
         else:
-            for t in results:
+            for t in args:
                 if isinstance(t, Tensor) and (t is s or t._data is s):
+                    source = t
                     break
             else:
                 continue
-        rec.append((t._vc, t._vc[0], (t._data.dtype, t._data.shape)))
+        rec.append((t._vc, t._vc[0], (t._data.dtype, t._data.shape), source))
     ctx._saved_versions = rec
 
 
@@ -429,6 +445,9 @@ def commit_inplace(target, result):
         if target.grad_fn is None and target._requires_grad and GradMode.enabled:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
         base = target._base
+        if recording and base is not None and base.grad_fn is None and base._requires_grad:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
+                               "operation.")
         if recording and base is not None and (base._requires_grad or target._requires_grad):
             raise RuntimeError(
                 "numtorch: an in-place operation on a view of a tensor that requires grad is not supported; "
