@@ -328,7 +328,7 @@ def celu(input, alpha=1.0, inplace=False):
     _floating(input, "celu", "elu_cpu")
     alpha = float(alpha)
     if alpha == 0:
-        raise RuntimeError("ZeroDivisionError")
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
     return _elu(input, alpha, 1.0, 1.0 / alpha, inplace, CeluFunction, CeluResultFunction)
 
 

@@ -86,6 +86,9 @@ def _index_array(v):
         if arr.size == 0 and arr.dtype.kind == "f":
             arr = arr.astype(np.int64)
     kind = arr.dtype.kind
+    if kind in "US":
+        raise TypeError(f"tensors used as indices must be long, int, byte or bool tensors (got strings "
+                        f"{arr.tolist()!r})")
     if kind == "b" or arr.dtype == np.uint8:
         return ("bool", bool(arr)) if arr.ndim == 0 else ("mask", arr.astype(bool, copy=False))
     if kind in "iu":
@@ -112,6 +115,9 @@ def _component(v):
         return ("slice", slice(start, stop, step))
     if isinstance(v, (Tensor, np.ndarray, list, tuple, range)):
         return _index_array(v)
+    if isinstance(v, str):  # torch tries to read a string as tensor data, hence its TypeError
+        raise TypeError(f"only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
+                        f"valid indices (got str {v!r})")
     raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid "
                      f"indices (got {type(v).__name__})")
 

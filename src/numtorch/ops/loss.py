@@ -433,7 +433,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{reduction} is not a valid value for reduction")
     input, target = _promote(input, target)
-    broadcast_shape(input._data.shape, target._data.shape)
+    broadcast_shape(target._data.shape, input._data.shape)  # torch's order, as in kl_div
     name = _by_reduction("AddBackward0" if full else "SubBackward0", "MeanBackward0", "SumBackward0")[reduction]
     return _named(PoissonNllLossFunction, name).apply(input, target, None, reduction,
                                                       (bool(log_input), bool(full), float(eps)))
@@ -625,7 +625,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
                       "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
                       stacklevel=2)
     input, target = _promote(input, target)
-    broadcast_shape(input._data.shape, target._data.shape)
+    broadcast_shape(target._data.shape, input._data.shape)  # torch's order: its formula starts from the target
     if reduction == "batchmean":
         if input._data.ndim == 0:
             return _named(KlDivFunction, "SumBackward0").apply(input, target, None, "sum", bool(log_target))

@@ -468,8 +468,7 @@ def _check_matmul(a, b, op):
             raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(x).__name__}")
     if a._data.dtype != b._data.dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
-                           f"{a.dtype.name.replace('float32', 'float').replace('float64', 'double')} != "
-                           f"{b.dtype.name.replace('float32', 'float').replace('float64', 'double')}")
+                           f"{_c_type_name(a._data.dtype)} != {_c_type_name(b._data.dtype)}")
     if a._data.ndim == 0 or b._data.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
                            f"{a._data.ndim}D and {b._data.ndim}D")
@@ -1776,7 +1775,7 @@ class MaskedFillFunction(ArrayFunction):
         try:
             return np.where(mask, np.asarray(value, dtype=x.dtype), x)
         except ValueError:
-            raise broadcast_error(x.shape, mask.shape) from None
+            raise broadcast_error(mask.shape, x.shape) from None
 
     @staticmethod
     def backward(ctx, g):
