@@ -33,6 +33,7 @@ import pickle
 import struct
 import sys
 import tempfile
+import types
 import warnings
 import zipfile
 import zlib
@@ -87,7 +88,8 @@ def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_seriali
     ``str``, ``bytes``, ``bytearray``; ``list``, ``tuple``, ``dict``, ``collections.OrderedDict`` (with its
     ``_metadata`` attribute, as ``state_dict()`` returns it), ``collections.Counter``, ``set``; numtorch
     dtypes, ``numtorch.Size`` and ``numtorch.device`` (written as their torch counterparts). Anything else raises
-    :class:`pickle.PicklingError` naming the object and where it sits, before any file is touched.
+    :class:`pickle.PicklingError` naming the object and where it sits, before any file is touched (a
+    :class:`TypeError`, as torch's, for an object that pickle itself cannot write, such as a generator).
 
     Args:
         obj: the object to save.
@@ -141,6 +143,8 @@ def _atomic_write(path, write, by_path=False):
     parent = os.path.dirname(target) or "."
     if not os.path.isdir(parent):
         raise RuntimeError(f"Parent directory {os.path.dirname(path) or parent} does not exist.")
+    if os.path.isdir(target):
+        raise RuntimeError(f"cannot write to {path}: it is a directory; expected a file path")
     try:
         mode = os.stat(target).st_mode & 0o7777
     except FileNotFoundError:
@@ -490,8 +494,13 @@ class _CheckpointPickler:
                    "torch.load(weights_only=True) reads; save its state (e.g. a state_dict) instead")
             if isinstance(obj, np.ndarray) or isinstance(obj, np.generic):
                 why = "convert NumPy values first: numtorch.from_numpy(array) or value.item()"
-        raise pickle.PicklingError(f"numtorch.save: cannot save an object of type '{t.__module__}."
-                                   f"{t.__qualname__}' at {where}: {why}")
+        msg = f"numtorch.save: cannot save an object of type '{t.__module__}.{t.__qualname__}' at {where}: {why}"
+        if not isinstance(obj, (type, types.FunctionType, types.BuiltinFunctionType)):
+            try:
+                obj.__reduce_ex__(2)
+            except TypeError as e:  # not even pickle can write it: torch.save raises this TypeError too
+                raise TypeError(f"{e}; {msg}") from None
+        raise pickle.PicklingError(msg)
 
     def _descend(self, label, obj):
         self.where.append(label)
