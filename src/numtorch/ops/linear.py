@@ -179,7 +179,7 @@ class BilinearFunction(ArrayFunction):
         a = x1.reshape(-1, n1)
         c = x2.reshape(-1, n2)
         # (rows, n1) @ (n1, out*n2) -> (rows, out, n2), then contract with x2 over n2.
-        t = (a @ w.transpose(1, 0, 2).reshape(n1, out_f * n2)).reshape(-1, out_f, n2)
+        t = (a @ w.transpose(1, 0, 2).reshape(n1, out_f * n2)).reshape(a.shape[0], out_f, n2)
         y = np.matmul(t, c[:, :, None])[:, :, 0]
         if b is not None:
             y += b
@@ -193,14 +193,14 @@ class BilinearFunction(ArrayFunction):
         n1_, n2_, nw, nb = ctx.needs_input_grad
         s1, s2 = ctx.shapes
         out_f, n1, n2 = w.shape
-        g2 = g.reshape(-1, out_f)
+        g2 = g.reshape(a.shape[0], out_f)
         g1 = g2x1 = gw = gb = None
         if n1_:
             # dx1[r, i] = sum_(k,j) g[r, k] c[r, j] A[k, i, j]: (rows, out*n2) @ (out*n2, n1)
-            gc = (g2[:, :, None] * c[:, None, :]).reshape(-1, out_f * n2)
+            gc = (g2[:, :, None] * c[:, None, :]).reshape(a.shape[0], out_f * n2)
             g1 = (gc @ w.transpose(0, 2, 1).reshape(out_f * n2, n1)).reshape(s1)
         if n2_ or nw:
-            ga = (g2[:, :, None] * a[:, None, :]).reshape(-1, out_f * n1)  # g[r, k] a[r, i]
+            ga = (g2[:, :, None] * a[:, None, :]).reshape(a.shape[0], out_f * n1)  # g[r, k] a[r, i]
             if n2_:
                 # dx2[r, j] = sum_(k,i) g[r, k] a[r, i] A[k, i, j]
                 g2x1 = (ga @ w.reshape(out_f * n1, n2)).reshape(s2)
@@ -255,6 +255,9 @@ def bilinear(input1, input2, weight, bias=None):
     if bias is not None and (bias._data.ndim != 1 or bias._data.shape[0] != w.shape[0]):
         raise RuntimeError(f"bilinear(): bias size does not match weight size: got {bias._data.shape[-1]} but "
                            f"expected {w.shape[0]}")
+    if 0 in w.shape[1:]:  # torch folds the rows with reshape(-1, in_features)
+        raise RuntimeError("cannot reshape tensor of 0 elements into shape [-1, 0] because the unspecified "
+                           "dimension size -1 can be any value and is ambiguous")
     cls = BilinearFunction if bias is not None else _ViewBilinear
     return cls.apply(input1, input2, weight, bias)
 
