@@ -141,9 +141,11 @@ def linear(input, weight, bias=None):
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_dtype_word(x.dtype)} != "
                            f"{_dtype_word(w.dtype)}")
     if w.ndim == 1:
+        from .math import add, matmul
         if bias is not None:
+            if x.ndim == 1 and bias._data.ndim == 0:  # torch: a dot product plus a 0-d bias
+                return add(matmul(input, weight), bias)
             raise RuntimeError("mat2 must be a matrix, got 1-D tensor")
-        from .math import matmul
         return matmul(input, weight)
     rows = math.prod(x.shape[:-1])
     if x.shape[-1] != w.shape[1]:
