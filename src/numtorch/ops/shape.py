@@ -211,6 +211,7 @@ def flatten(input, start_dim=0, end_dim=-1):
     shape = input._data.shape
     nd = len(shape)
     if nd == 0:
+        wrap_dim(start_dim, nd, "flatten"), wrap_dim(end_dim, nd, "flatten")
         return _reshape(input, (1,))
     s = wrap_dim(start_dim, nd, "flatten")
     e = wrap_dim(end_dim, nd, "flatten")
@@ -229,6 +230,8 @@ def unflatten(input, dim, sizes):
     sizes = _ints((sizes,) if not isinstance(sizes, (tuple, list)) else (tuple(sizes),), "unflatten", "sizes")
     if len(sizes) == 0:
         raise RuntimeError("unflatten: sizes must be non-empty")
+    if not shape:
+        raise RuntimeError("unflatten got an unexpected error: Dimension specified as 0 but tensor has no dimensions")
     if sizes.count(-1) > 1:
         raise RuntimeError("unflatten: only one dimension can be inferred")
     n = shape[d]
@@ -485,7 +488,7 @@ def movedim(input, source, destination):
     if len(set(d)) != len(d):
         raise RuntimeError(f"movedim: repeated dim in `destination` ({list(dst)})")
     order = [i for i in range(nd) if i not in s]
-    for to, frm in sorted(zip(d, s)):
+    for to, frm in (sorted(zip(d, s)) if nd else ()):  # a 0-d tensor has nothing to move
         order.insert(to, frm)
     return PermuteFunction.apply(input, tuple(order))
 
@@ -549,6 +552,8 @@ def expand(self, *sizes):
 
     The view is read-only where a dimension is really expanded, since its elements share memory.
     """
+    if not sizes:
+        raise TypeError('expand() missing 1 required positional arguments: "size"')
     return ExpandFunction.apply(self, _expand_shape(self, _ints(sizes, "expand")))
 
 
@@ -623,6 +628,8 @@ def repeat(self, *sizes):
 
     ``out[i_0, ..., i_n] = self[i_0 mod s_0, ..., i_n mod s_n]`` with ``s`` the (left-padded) input shape.
     """
+    if not sizes:
+        raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
     return _repeat(self, _ints(sizes, "repeat", "repeats"))
 
 
@@ -928,6 +935,8 @@ class _SplitWithSizesFunction(SplitFunction):
 def split(tensor, split_size_or_sections, dim=0):
     """Split into views along ``dim``: chunks of ``split_size`` (the last may be smaller) or of the given sizes."""
     shape = tensor._data.shape
+    if not shape:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = wrap_dim(dim, len(shape), "split")
     n = shape[d] if shape else 1
     if isinstance(split_size_or_sections, (numbers.Integral, Tensor)) and not isinstance(
@@ -955,6 +964,8 @@ def split(tensor, split_size_or_sections, dim=0):
 def chunk(input, chunks, dim=0):
     """Split into ``chunks`` views of ``ceil(n / chunks)`` along ``dim`` (there may be fewer chunks)."""
     chunks = operator.index(chunks)
+    if input._data.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     shape = input._data.shape
@@ -1010,6 +1021,8 @@ def tensor_split(input, indices_or_sections, dim=0):
     """Split into views along ``dim``: into ``n`` near-equal parts (the first ``size % n`` one larger), or at
     the given indices (``[:i_0], [i_0:i_1], ..., [i_k:]``)."""
     shape = input._data.shape
+    if not shape:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
     d = wrap_dim(dim, len(shape), "tensor_split")
     n = shape[d]
     spec = indices_or_sections
