@@ -608,6 +608,8 @@ def _contig_strides(shape):
 
 def _along_linear(shape, axis, idx):
     """Flat positions in a C-contiguous array of ``shape`` of ``[i_0, ..., idx[i], ..., i_n]`` for every i of idx."""
+    if not shape:  # a 0-d tensor has the one position 0 (its index was bounds-checked to be 0 or -1)
+        return np.zeros(idx.shape, _intp)
     st = _contig_strides(shape)
     lin = idx.astype(_intp) * st[axis]
     nd = idx.ndim
