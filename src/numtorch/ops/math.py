@@ -200,10 +200,13 @@ def add(input, other, *, alpha=1, out=None):
 @tensor_method("sub", "subtract")
 def sub(input, other, *, alpha=1, out=None):
     """out = input - alpha * other, broadcasting both."""
-    if (isinstance(input, Tensor) and isinstance(other, Tensor) and input._data.dtype == np.bool_
-            and other._data.dtype == np.bool_):
+    is_bool = [x._data.dtype == np.bool_ if isinstance(x, Tensor) else isinstance(x, bool) for x in (input, other)]
+    if all(is_bool):
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the "
                                "`^` or `logical_xor()` operator instead.")
+    if any(is_bool):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+                           "to invert a mask, use the `~` or `logical_not()` operator instead.")
     a, b = promote_binary(input, other)
     if alpha != 1:
         b = mul(b, _scalar_alpha(alpha, a))
@@ -256,8 +259,12 @@ divide = true_divide = div
 
 
 class RoundedDivFunction(ArrayFunction):
-    """out = round(a / b) (trunc or floor): piecewise constant, so the gradient is zero."""
-    node_name = "DivBackward1"
+    """out = round(a / b) (trunc or floor): piecewise constant, so the gradient is zero.
+
+    Floor division of floats is Python's (and torch's): ``(a - fmod(a, b)) / b`` adjusted to the floor, so
+    ``inf // 2`` is nan and ``-1 // inf`` is -1, which ``floor(a / b)`` gets wrong.
+    """
+    node_name = "DivBackward2"
 
     @staticmethod
     def forward(ctx, a, b, mode):
@@ -272,25 +279,37 @@ class RoundedDivFunction(ArrayFunction):
                 q = np.floor_divide(a, b)
                 r = np.remainder(a, b)
                 return q + ((r != 0) & ((np.asarray(a) < 0) != (np.asarray(b) < 0)))
-            q = np.true_divide(a, b)
-            return np.floor(q) if mode == "floor" else np.trunc(q)
+            if mode == "floor":
+                return np.floor_divide(a, b)
+            return np.trunc(np.true_divide(a, b))
 
     @staticmethod
     def backward(ctx, g):
-        na, nb = ctx.needs_input_grad
+        na, nb = ctx.needs_input_grad[:2]
         sa, sb = ctx.shapes
         return (np.zeros(sa, g.dtype) if na else None), (np.zeros(sb, g.dtype) if nb else None), None
 
 
-def _rounded_div(input, other, mode):
+class FloorDivideFunction(RoundedDivFunction):
+    """out = floor(a / b); torch defines no derivative for floor_divide, so backward raises."""
+    node_name = "NotImplemented"
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError("derivative for aten::floor_divide is not implemented")
+
+
+def _rounded_div(input, other, mode, fn=RoundedDivFunction):
     a, b = promote_binary(input, other)
-    return RoundedDivFunction.apply(a, b, mode)
+    if all(x._data.dtype == np.bool_ if isinstance(x, Tensor) else isinstance(x, bool) for x in (a, b)):
+        raise NotImplementedError(f"\"div_{mode}_cpu\" not implemented for 'Bool'")
+    return fn.apply(a, b, mode)
 
 
 @tensor_method()
 def floor_divide(input, other, *, out=None):
     """out = floor(input / other)."""
-    return _out(_rounded_div(input, other, "floor"), out)
+    return _out(_rounded_div(input, other, "floor", FloorDivideFunction), out)
 
 
 @tensor_method("neg", "negative")
@@ -441,8 +460,8 @@ class MatmulFunction(ArrayFunction):
         if nb:
             if a2.ndim > 2 and b2.ndim == 2:
                 # Fold the batch into rows: one large GEMM instead of a batched one summed afterwards.
-                k = a2.shape[-1]
-                gb = np.matmul(a2.reshape(-1, k).T, g2.reshape(-1, g2.shape[-1]))
+                k, rows = a2.shape[-1], _pymath.prod(a2.shape[:-1])  # rows, not -1: k may be 0
+                gb = np.matmul(a2.reshape(rows, k).T, g2.reshape(rows, g2.shape[-1]))
             else:
                 gb = np.matmul(np.swapaxes(a2, -1, -2), g2)
                 gb = unbroadcast(gb, b2.shape)
