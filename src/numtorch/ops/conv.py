@@ -20,11 +20,15 @@ The implementation follows that formula literally (Chainer's ``im2col``):
   strides: neither is a special case.
 * A transposed convolution is the adjoint of a convolution: its forward is the convolution's
   backward-data (col2im), its input gradient is a convolution (im2col + GEMM).
+* Speed path: for stride 1 and many input channels, ``col2im(W^T @ gy)`` equals a convolution of ``gy`` with
+  the flipped, transposed kernel, computed as im2col + GEMM (no scatter of short strided runs); the tests run
+  both routes on the same cases.
 
-Memory layout: the column buffer is either channels-first ``(n, C, *k, *O)`` (long contiguous runs along
-the output width, best for few channels) or channels-last ``(n, *O, *k, C)`` (runs of ``k_w * C``, one big
-GEMM, best for many channels). Both are the same logical array; only the copy/GEMM speed differs. The batch
-is processed in chunks so that a chunk's column buffer stays in cache between im2col and its GEMM.
+Memory layout: the column buffer is either channels-first ``(C, *k, n, *O)`` (long contiguous runs along
+the output width, best for few channels) or channels-last ``(n, *O, *k, C)`` (runs of ``k_w * C``, best for
+many channels). Both hold the same logical array and feed one GEMM per chunk and group; only the copy speed
+differs. The batch is processed in chunks so that a chunk's column buffer stays in cache between im2col and
+its GEMM.
 """
 import numbers
 
@@ -38,8 +42,9 @@ __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
 #: names also exported at numtorch's top level (torch.<name>), besides nn.functional
 TOP_LEVEL = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
 
-#: elements of one chunk's column buffer (2 MB of float32, the L2 size: im2col of a chunk of the batch, then its GEMM,
-#: while in cache; measured best between 256K and 1M elements)
+#: elements of one chunk's column buffer (2 MB of float32, the L2 size): im2col of a chunk of the batch, then
+#: its GEMM while it is in cache; measured best between 256K and 1M elements
+
 _CHUNK_ELEMS = 1 << 19
 #: None picks the column layout per call; tests set "cl" or "cf" to exercise both code paths
 _FORCE_LAYOUT = None
@@ -68,8 +73,8 @@ class _Geometry:
         self.Kg = self.Cg * self.K
         self.Ot = int(np.prod(self.O, dtype=np.int64))
         # Contiguous run of one im2col copy: along the output width (channels-first) or along the last
-        # kernel axis times the channels (channels-last). Pick the longer; channels-last also gives one big
-        # GEMM instead of one per sample, so it wins ties and small outputs.
+        # kernel axis times the channels (channels-last). Pick the longer; channels-last wins ties and
+        # small outputs (its GEMM rows are the long dimension, which BLAS handles best).
         run_cf = self.O[-1] if stride[-1] == 1 else 1
         run_cl = self.Cg * (k[-1] if dil[-1] == 1 else 1)
         self.cl = run_cl >= min(run_cf, 16) if _FORCE_LAYOUT is None else _FORCE_LAYOUT == "cl"
