@@ -44,7 +44,6 @@ TOP_LEVEL = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d
 
 #: elements of one chunk's column buffer (2 MB of float32, the L2 size): im2col of a chunk of the batch, then
 #: its GEMM while it is in cache; measured best between 256K and 1M elements
-
 _CHUNK_ELEMS = 1 << 19
 #: None picks the column layout per call; tests set "cl" or "cf" to exercise both code paths
 _FORCE_LAYOUT = None
