@@ -256,6 +256,7 @@ class HuberLossFunction(PointwiseLossFunction):
 
 
 def _weighted_regression(cls, input, target, reduction, weight, names, weighted_names, params=None):
+    broadcast_shape(input._data.shape, target._data.shape)  # torch broadcasts before any other check
     if weight is not None:
         _check(weight, cls.__name__, "weight", 6)
         if weight._data.shape != input._data.shape:
@@ -266,7 +267,6 @@ def _weighted_regression(cls, input, target, reduction, weight, names, weighted_
     else:
         reduction = _reduction(reduction)
         input, target = _promote(input, target)
-    broadcast_shape(input._data.shape, target._data.shape)
     name = (weighted_names if weight is not None else names)[reduction]
     return _named(cls, name).apply(input, target, weight, reduction, params)
 
@@ -312,11 +312,11 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     _check(input, "smooth_l1_loss", "input", 1)
     _check(target, "smooth_l1_loss", "target", 2)
     _size_warning(input, target)
+    broadcast_shape(input._data.shape, target._data.shape)  # torch broadcasts before any other check
     reduction = _reduction(reduction, size_average, reduce)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     input, target = _promote(input, target)
-    broadcast_shape(input._data.shape, target._data.shape)
     if beta == 0:
         cls = _named(L1LossFunction, _by_reduction("AbsBackward0", "MeanBackward0", "SumBackward0")[reduction])
         return cls.apply(input, target, None, reduction, None)
@@ -332,21 +332,23 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     _check(input, "huber_loss", "input", 1)
     _check(target, "huber_loss", "target", 2)
     _size_warning(input, target)
-    if delta <= 0:
-        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    broadcast_shape(input._data.shape, target._data.shape)  # torch's order: broadcast, weight, reduction, delta
     if weight is not None:
         _check(weight, "huber_loss", "weight", 5)
         if weight._data.shape != input._data.shape:
             raise ValueError("Weights and input must have the same size.")
+        if delta <= 0:
+            raise RuntimeError("huber_loss does not support non-positive values for delta.")
         if reduction not in _REDUCTIONS:
             raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', 'sum'.")
         input, target, weight = _promote(input, target, weight)
         name = _by_reduction("MulBackward0", "MeanBackward0", "SumBackward0")[reduction]
     else:
         reduction = _reduction(reduction)
+        if delta <= 0:
+            raise RuntimeError("huber_loss does not support non-positive values for delta.")
         input, target = _promote(input, target)
         name = None
-    broadcast_shape(input._data.shape, target._data.shape)
     return _named(HuberLossFunction, name).apply(input, target, weight, reduction, float(delta))
 
 
@@ -378,7 +380,10 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     reduction = _reduction(reduction, size_average, reduce)
     _no_grad_arg(target, "soft_margin_loss", "target")
     input, target = _promote(input, target)
-    broadcast_shape(input._data.shape, target._data.shape)
+    full = broadcast_shape(input._data.shape, target._data.shape)
+    if full != input._data.shape:  # torch writes the pointwise loss into an input-shaped buffer
+        raise RuntimeError(f"output with shape {list(input._data.shape)} doesn't match the broadcast shape "
+                           f"{list(full)}")
     return SoftMarginLossFunction.apply(input, target, None, reduction, None)
 
 
@@ -1195,18 +1200,13 @@ class TripletMarginLossFunction(ArrayFunction):
         else:
             w_neg, w_swap = 1, 0
         g_neg = -gz * w_neg * _vector_norm_grad(dan, nneg, norm_p, -1)   # d/d(a - n)
-        ga = g_pos + g_neg
-        gp = -g_pos
-        gn = -g_neg
-        if swap:
-            g_sw = -gz * w_swap * _vector_norm_grad(dpn, nswap, norm_p, -1)  # d/d(p - n)
-            gp = gp + g_sw
-            gn = gn - g_sw
-        if scalar:
-            ga, gp, gn = ga.reshape(()), gp.reshape(()), gn.reshape(())
+        g_sw = -gz * w_swap * _vector_norm_grad(dpn, nswap, norm_p, -1) if swap else None  # d/d(p - n)
+        # each difference has its own broadcast shape: sum every term down to the input separately
         na, np_, nn = ctx.needs_input_grad[:3]
-        return ((unbroadcast(ga, sa) if na else None), (unbroadcast(gp, sp) if np_ else None),
-                (unbroadcast(gn, sn) if nn else None), None, None, None, None, None)
+        ga = unbroadcast(g_pos, sa) + unbroadcast(g_neg, sa) if na else None
+        gp = (-unbroadcast(g_pos, sp) + (unbroadcast(g_sw, sp) if swap else 0)) if np_ else None
+        gn = (-unbroadcast(g_neg, sn) - (unbroadcast(g_sw, sn) if swap else 0)) if nn else None
+        return ga, gp, gn, None, None, None, None, None
 
 
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
@@ -1345,7 +1345,7 @@ class MultilabelSoftMarginLossFunction(ArrayFunction):
         if nx:
             gx = unbroadcast(gw_ * (0.5 * np.tanh(0.5 * x) + 0.5 - t), sx)
         if nt:
-            gt = unbroadcast(-gw_ * x, st)
+            gt = unbroadcast(np.broadcast_to(-gw_ * x, shape), st)  # the target may be the larger operand
         if nw:
             gw = unbroadcast(gl * e, sw)
         return gx, gt, gw, None
@@ -1361,10 +1361,10 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     _check(target, "multilabel_soft_margin_loss", "target", 2)
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction(size_average, reduce)
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{reduction} is not valid")
     input, target, weight = _promote(input, target, weight)
     broadcast_shape(input._data.shape, target._data.shape, *(() if weight is None else (weight._data.shape,)))
+    if reduction not in _REDUCTIONS:  # checked after the loss is computed, as torch does
+        raise ValueError(f"{reduction} is not valid")
     name = _by_reduction("DivBackward0", "MeanBackward0", "SumBackward0")[reduction]
     return _named(MultilabelSoftMarginLossFunction, name).apply(input, target, weight, reduction)
 
