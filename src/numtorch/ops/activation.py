@@ -89,7 +89,7 @@ class ReluFunction(ArrayFunction):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return g * (y > 0)
+        return g * (y != 0)  # y >= 0, so this is torch's "0 where y <= 0": a nan input passes g, as in torch
 
 
 @tensor_method()
@@ -769,7 +769,9 @@ class SoftsignFunction(ArrayFunction):
     @staticmethod
     def backward(ctx, g):
         (d,) = ctx.saved_tensors
-        return g / (d * d)
+        gx = g / (d * d)
+        gx[np.isinf(d)] = np.nan  # torch differentiates x / (1 + |x|) as a composite: inf / inf there
+        return gx
 
 
 def softsign(input):

@@ -698,6 +698,8 @@ class ProdFunction(ArrayFunction):
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         flat = x.reshape(-1)
+        if np.count_nonzero(flat == 0) > 1:
+            return np.zeros_like(x), None  # torch's rule: with two zeros every exclusive product is 0 (even by inf)
         return _prod_grad(g, y, flat, 0).reshape(x.shape), None
 
 
@@ -758,7 +760,7 @@ class CumsumFunction(ArrayFunction):
 class CumprodFunction(ArrayFunction):
     """y_i = prod_{j <= i} x_j along ``axis``;  dx_i = sum_{j >= i} g_j prod_{k <= j, k != i} x_k.
 
-    Before the first zero of a slice this is (sum_{j >= i} g_j y_j) / x_i; at the first zero z it is
+    Before the first zero z of a slice this is (sum_{i <= j < z} g_j y_j) / x_i; at the first zero it is
     y_{z-1} * sum_{j >= z} g_j prod_{z < k <= j} x_k; after it, 0.
     """
     node_name = "CumprodBackward0"
@@ -789,7 +791,8 @@ class CumprodFunction(ArrayFunction):
         before = pos < first
         dt = x.dtype.type
         safe = np.where(before, xs, dt(1))
-        tail = np.flip(np.cumsum(np.flip(gs * ys, -1), axis=-1), -1)
+        # Outputs from the first zero on hold the factor 0: they add nothing before it (not even inf * 0).
+        tail = np.flip(np.cumsum(np.flip(np.where(before, gs * ys, dt(0)), -1), axis=-1), -1)
         gx = np.where(before, tail / safe, dt(0))
         if has_zero.any():
             z = np.minimum(first, n - 1)
@@ -828,7 +831,7 @@ def _sgn(x):
 class VectorNormFunction(ArrayFunction):
     """n = (sum |x|^p)^(1/p) over ``axes`` (p = inf: max |x|, -inf: min |x|, 0: number of nonzeros).
 
-    dx = g sign(x) |x|^(p-1) / n^(p-1), with torch's special cases: p = 0 gives 0, p = 1 gives g sign(x),
+    dx = g sign(x) |x|^(p-1) / n^(p-1), with torch's special cases: p = 0 gives none, p = 1 gives g sign(x),
     p = +-inf splits g evenly among the elements with |x| = n, and 0 where n == 0.
     """
     node_name = "LinalgVectorNormBackward0"
@@ -863,7 +866,7 @@ class VectorNormFunction(ArrayFunction):
         nk = _keep(n, axes, keepdim)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             if p == 0:
-                return np.zeros_like(x), None, None, None
+                return None, None, None, None  # no gradient at all, as torch (x.grad stays None)
             if p == 1:
                 return gk * _sgn(x), None, None, None
             if p in (float("inf"), float("-inf")):
