@@ -30,6 +30,7 @@ import io
 import mmap as _mmap
 import os
 import pickle
+import reprlib
 import struct
 import sys
 import tempfile
@@ -69,6 +70,9 @@ _ZIP64_AT = _U32         # a size or offset at least this large needs the zip64 
 _LEGACY_MAGIC = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19"  # pickled 0x1950a86a20f9469cfc6c, legacy torch
 _INT64_MAX = 2 ** 63 - 1
 _CHUNK = 1 << 24
+#: Deepest tuple nesting a checkpoint may hold. pickle (so torch.save) cannot write more than Python's default
+#: recursion limit of levels, and hashing a far deeper tuple (a dict key) overflows the C stack.
+_MAX_TUPLE_DEPTH = 1000
 
 
 # ============================================================================================= save
@@ -915,6 +919,18 @@ class _Archive:
                 UnicodeDecodeError, NotImplementedError) as e:
             raise RuntimeError(f"numtorch.load: {label} starts like a zip archive but its directory cannot be "
                                f"read - the file is truncated or corrupt ({type(e).__name__}: {e})") from e
+        for info in self.zf.infolist():
+            # A directory entry must point inside the file (a corrupt end record shifts every offset).
+            if not 0 <= info.header_offset < self.size:
+                raise RuntimeError(f"numtorch.load: {label} starts like a zip archive but its directory cannot be "
+                                   f"read - the file is truncated or corrupt (record '{info.filename}' is placed "
+                                   f"at offset {info.header_offset}, outside the {self.size}-byte file)")
+        if len(set(names)) != len(names):
+            # Readers disagree on which of two same-named records counts (torch takes the first, zipfile the
+            # last), so such a file could show different contents to different tools: refuse it.
+            twice = next(n for n in names if names.count(n) > 1)
+            raise RuntimeError(f"numtorch.load: {label} holds more than one record named '{twice}' - the file is "
+                               "corrupt or was tampered with")
         pkl = [n for n in names if n.endswith("/data.pkl") and n.count("/") == 1]
         if not pkl:
             if any(n.endswith("/constants.pkl") for n in names):
@@ -1146,7 +1162,8 @@ class _RestrictedUnpickler(pickle._Unpickler):
     It is the pure-Python unpickler with the opcodes that could run code replaced: ``find_class`` answers only
     from the allow-list; ``REDUCE`` calls only allow-listed callables; ``BUILD`` only sets attributes of an
     ``OrderedDict`` (state_dict's ``_metadata``); ``NEWOBJ``, ``INST`` and ``OBJ`` (constructing classes the file
-    names) are refused; a persistent id must be a storage.
+    names) are refused; a persistent id must be a storage. Tuples may nest at most ``_MAX_TUPLE_DEPTH`` deep, and
+    ``BYTEARRAY8`` reads only the bytes present instead of allocating its declared size first.
     """
 
     dispatch = dict(pickle._Unpickler.dispatch)
@@ -1154,6 +1171,44 @@ class _RestrictedUnpickler(pickle._Unpickler):
     def __init__(self, file, loader, encoding):
         super().__init__(file, encoding=encoding)
         self.loader = loader
+        self.tuple_depth = {}   # id -> (tuple, nesting depth), for the tuples that hold tuples
+
+    def _checked_tuple(self, t):
+        """``t``, once its nesting depth (1 + the deepest tuple among its items) is within _MAX_TUPLE_DEPTH."""
+        depth = 1
+        for x in t:
+            if isinstance(x, tuple):
+                known = self.tuple_depth.get(id(x))
+                depth = max(depth, 1 + (known[1] if known is not None and known[0] is x else 1))
+        if depth > 1:
+            if depth > _MAX_TUPLE_DEPTH:
+                raise pickle.UnpicklingError(
+                    f"numtorch.load: data.pkl nests tuples deeper than {_MAX_TUPLE_DEPTH} levels; torch.save and "
+                    "numtorch.save never write that (the checkpoint is corrupt or hostile)")
+            self.tuple_depth[id(t)] = (t, depth)
+        return t
+
+    def _load_tuple(self):
+        items = self.pop_mark()  # first: it rebinds self.append to the enclosing stack
+        self.append(self._checked_tuple(tuple(items)))
+
+    def _load_tuple1(self):
+        self.stack[-1] = self._checked_tuple((self.stack[-1],))
+
+    def _load_tuple2(self):
+        self.stack[-2:] = [self._checked_tuple((self.stack[-2], self.stack[-1]))]
+
+    def _load_tuple3(self):
+        self.stack[-3:] = [self._checked_tuple((self.stack[-3], self.stack[-2], self.stack[-1]))]
+
+    def _load_bytearray8(self):
+        # The standard loader allocates the declared size first; here only the bytes really present are read.
+        (n,) = struct.unpack("<Q", self.read(8))
+        data = self.read(n) if n <= sys.maxsize else b""
+        if len(data) != n:
+            raise pickle.UnpicklingError(f"numtorch.load: data.pkl declares a bytearray of {n} bytes but holds "
+                                         f"only {len(data)} more - the checkpoint is corrupt or truncated")
+        self.append(bytearray(data))
 
     def find_class(self, module, name):
         global _ALLOWED
@@ -1182,11 +1237,12 @@ class _RestrictedUnpickler(pickle._Unpickler):
         args = stack.pop()
         func = stack[-1]
         if not _is_allowed_callable(func):
-            raise pickle.UnpicklingError(f"numtorch.load: refused to call {func!r}: only the allow-listed "
+            raise pickle.UnpicklingError(f"numtorch.load: refused to call {_brief(func)}: only the allow-listed "
                                          "rebuild functions and container types may be called")
         if type(args) is not tuple:
             raise pickle.UnpicklingError("numtorch.load: REDUCE arguments must be a tuple")
-        stack[-1] = func(*args)
+        result = func(*args)
+        stack[-1] = self._checked_tuple(result) if isinstance(result, tuple) else result  # torch.Size
 
     def _load_build(self):
         stack = self.stack
@@ -1204,6 +1260,11 @@ class _RestrictedUnpickler(pickle._Unpickler):
 
     dispatch[pickle.REDUCE[0]] = _load_reduce
     dispatch[pickle.BUILD[0]] = _load_build
+    dispatch[pickle.TUPLE[0]] = _load_tuple
+    dispatch[pickle.TUPLE1[0]] = _load_tuple1
+    dispatch[pickle.TUPLE2[0]] = _load_tuple2
+    dispatch[pickle.TUPLE3[0]] = _load_tuple3
+    dispatch[pickle.BYTEARRAY8[0]] = _load_bytearray8
     for _op in (pickle.NEWOBJ, pickle.NEWOBJ_EX, pickle.INST, pickle.OBJ):
         dispatch[_op[0]] = _refuse_construct
     del _op
@@ -1236,7 +1297,23 @@ def _codecs_encode(obj, encoding="utf-8", errors="strict"):
     """``_codecs.encode`` as protocol-2 pickles use it: text to bytes."""
     if type(obj) is not str or type(encoding) is not str or type(errors) is not str:
         raise pickle.UnpicklingError("numtorch.load: _codecs.encode may only encode text to bytes")
-    return obj.encode(encoding, errors)
+    try:
+        return obj.encode(encoding, errors)
+    except LookupError as e:  # a bytes-to-bytes codec (zlib_codec) or an unknown encoding or error handler
+        raise pickle.UnpicklingError(f"numtorch.load: _codecs.encode needs a text encoding and error handler, "
+                                     f"got {_brief(encoding)} / {_brief(errors)} ({e})") from None
+
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 80
+
+
+def _brief(x):
+    """A bounded repr for messages: values from a hostile file may be huge or nested thousands deep."""
+    try:
+        return _REPR.repr(x)
+    except Exception:  # a repr that recurses too deep or fails
+        return f"<{type(x).__name__}>"
 
 
 class _Loader:
@@ -1274,15 +1351,15 @@ class _Loader:
     def persistent_load(self, pid):
         if type(pid) is not tuple or len(pid) != 5 or _ascii(pid[0]) != "storage":
             raise pickle.UnpicklingError(f"numtorch.load: a persistent id must be ('storage', type, key, "
-                                         f"location, numel), got {pid!r:.200}")
+                                         f"location, numel), got {_brief(pid)}")
         _, stype, key, location, numel = pid
         key, location = _ascii(key), _ascii(location)
         if not isinstance(stype, _StorageType):
             raise pickle.UnpicklingError(f"numtorch.load: storage type must be a torch storage class, got "
-                                         f"{stype!r:.100}")
+                                         f"{_brief(stype)}")
         if type(key) is not str or type(location) is not str or type(numel) is not int or \
                 not 0 <= numel <= _INT64_MAX:
-            raise pickle.UnpicklingError(f"numtorch.load: malformed storage id {pid!r:.200}")
+            raise pickle.UnpicklingError(f"numtorch.load: malformed storage id {_brief(pid)}")
         cached = self.storages.get(key)
         if cached is not None:
             if cached.stype.dtype != stype.dtype:
@@ -1305,7 +1382,7 @@ def _ascii(x):
 # --------------------------------------------------------------------------------------------- rebuild
 def _as_index_tuple(values, what):
     if type(values) not in (tuple, list, Size) or not all(type(v) is int for v in values):
-        raise RuntimeError(f"numtorch.load: tensor {what} must be a tuple of ints, got {values!r:.100}")
+        raise RuntimeError(f"numtorch.load: tensor {what} must be a tuple of ints, got {_brief(values)}")
     return tuple(values)
 
 
@@ -1322,11 +1399,11 @@ def _tensor_from(storage, storage_offset, size, stride, dtype=None):
     elif isinstance(dtype, _dtype._Unsupported):
         dtype = "bfloat16"
     elif not isinstance(dtype, _dtype.dtype):
-        raise pickle.UnpicklingError(f"numtorch.load: expected a dtype, got {dtype!r:.100}")
+        raise pickle.UnpicklingError(f"numtorch.load: expected a dtype, got {_brief(dtype)}")
     size = _as_index_tuple(size, "size")
     stride = _as_index_tuple(stride, "stride")
     if type(storage_offset) is not int:
-        raise RuntimeError(f"numtorch.load: storage offset must be an int, got {storage_offset!r:.100}")
+        raise RuntimeError(f"numtorch.load: storage offset must be an int, got {_brief(storage_offset)}")
     if len(size) != len(stride):
         raise RuntimeError(f"numtorch.load: tensor size {list(size)} and stride {list(stride)} differ in length")
     if storage_offset < 0 or any(v < 0 for v in size) or any(v < 0 for v in stride):
@@ -1355,7 +1432,7 @@ def _tensor_from(storage, storage_offset, size, stride, dtype=None):
 
 def _set_requires_grad(t, requires_grad):
     if type(requires_grad) is not bool:
-        raise RuntimeError(f"numtorch.load: requires_grad must be a bool, got {requires_grad!r:.100}")
+        raise RuntimeError(f"numtorch.load: requires_grad must be a bool, got {_brief(requires_grad)}")
     if requires_grad:
         t.requires_grad_(True)
     return t
@@ -1366,7 +1443,7 @@ def _apply_metadata(t, metadata):
     if not metadata:
         return t
     if type(metadata) is not dict or set(metadata) - {"conj", "neg"}:
-        raise RuntimeError(f"numtorch.load: unsupported tensor metadata {metadata!r:.100}")
+        raise RuntimeError(f"numtorch.load: unsupported tensor metadata {_brief(metadata)}")
     arr = t._data
     if metadata.get("conj"):
         arr = np.conj(arr)
@@ -1395,7 +1472,7 @@ def _rebuild_parameter(data, requires_grad, backward_hooks):
     if not isinstance(data, Tensor):
         raise pickle.UnpicklingError(f"numtorch.load: a Parameter must wrap a tensor, got {type(data).__name__}")
     if type(requires_grad) is not bool:
-        raise RuntimeError(f"numtorch.load: requires_grad must be a bool, got {requires_grad!r:.100}")
+        raise RuntimeError(f"numtorch.load: requires_grad must be a bool, got {_brief(requires_grad)}")
     return Parameter(data, requires_grad)
 
 
@@ -1412,10 +1489,10 @@ def _set_state(t, state):
         if not part:
             continue
         if type(part) is not dict:
-            raise RuntimeError(f"numtorch.load: invalid tensor state {state!r:.100}")
+            raise RuntimeError(f"numtorch.load: invalid tensor state {_brief(state)}")
         for k, v in part.items():
             if type(k) is not str or k in _RESERVED_ATTRS or k.startswith("__") or hasattr(type(t), k):
-                raise pickle.UnpicklingError(f"numtorch.load: refused to set attribute {k!r:.50} on a tensor")
+                raise pickle.UnpicklingError(f"numtorch.load: refused to set attribute {_brief(k)} on a tensor")
             t.__dict__[k] = v
     return t
 
@@ -1427,12 +1504,12 @@ def _rebuild_parameter_with_state(data, requires_grad, backward_hooks, state):
 def _rebuild_from_type_v2(func, new_type, args, state):
     if func not in (_rebuild_tensor, _rebuild_tensor_v2, _rebuild_tensor_v3, _rebuild_parameter,
                     _rebuild_parameter_with_state) or type(args) is not tuple:
-        raise pickle.UnpicklingError(f"numtorch.load: refused _rebuild_from_type_v2 with {func!r:.100}")
+        raise pickle.UnpicklingError(f"numtorch.load: refused _rebuild_from_type_v2 with {_brief(func)}")
     t = func(*args)
     if new_type is _ParameterMarker:
         from .nn.parameter import Parameter
         if not isinstance(t, Parameter):
             t = Parameter(t, t.requires_grad)
     elif new_type is not _TensorMarker:
-        raise pickle.UnpicklingError(f"numtorch.load: refused tensor subclass {new_type!r:.100}")
+        raise pickle.UnpicklingError(f"numtorch.load: refused tensor subclass {_brief(new_type)}")
     return _set_state(t, state)
