@@ -193,7 +193,8 @@ def add(input, other, *, alpha=1, out=None):
     """out = input + alpha * other, broadcasting both."""
     a, b = promote_binary(input, other)
     if alpha != 1:
-        b = mul(b, _scalar_alpha(alpha, a))
+        alpha = _scalar_alpha(alpha, a)
+        b = mul(b, alpha) if isinstance(b, Tensor) else b * alpha  # a number other stays a number
     return _out(AddFunction.apply(a, b), out)
 
 
@@ -209,7 +210,8 @@ def sub(input, other, *, alpha=1, out=None):
                            "to invert a mask, use the `~` or `logical_not()` operator instead.")
     a, b = promote_binary(input, other)
     if alpha != 1:
-        b = mul(b, _scalar_alpha(alpha, a))
+        alpha = _scalar_alpha(alpha, a)
+        b = mul(b, alpha) if isinstance(b, Tensor) else b * alpha  # a number other stays a number
     return _out(SubFunction.apply(a, b), out)
 
 
