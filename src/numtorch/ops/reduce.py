@@ -747,6 +747,9 @@ class CumsumFunction(ArrayFunction):
         ctx.meta = (axis, x.dtype, x.ndim)
         if x.ndim == 0:
             return x.astype(np_dtype or x.dtype, copy=True)
+        if np_dtype is None and x.dtype == np.float16:
+            # A running sum in half precision drifts by an ulp per step: torch scans in float, then rounds.
+            return np.cumsum(x, axis=axis, dtype=np.float32).astype(np.float16)
         return np.cumsum(x, axis=axis, dtype=np_dtype)
 
     @staticmethod
@@ -754,7 +757,8 @@ class CumsumFunction(ArrayFunction):
         axis, dtype, nd = ctx.meta
         if nd == 0:
             return g.astype(dtype, copy=True), None, None
-        return np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis).astype(dtype, copy=False), None, None
+        acc = np.float32 if g.dtype == np.float16 else None  # as in forward
+        return np.flip(np.cumsum(np.flip(g, axis), axis=axis, dtype=acc), axis).astype(dtype, copy=False), None, None
 
 
 class CumprodFunction(ArrayFunction):
@@ -769,6 +773,8 @@ class CumprodFunction(ArrayFunction):
     def forward(ctx, x, axis, np_dtype):
         if x.ndim == 0:
             y = x.astype(np_dtype or x.dtype, copy=True)
+        elif np_dtype is None and x.dtype == np.float16:
+            y = np.cumprod(x, axis=axis, dtype=np.float32).astype(np.float16)  # in float, as torch (see cumsum)
         else:
             y = np.cumprod(x, axis=axis, dtype=np_dtype)
         ctx.save_for_backward(x, y)
@@ -780,16 +786,17 @@ class CumprodFunction(ArrayFunction):
         x, y = ctx.saved_tensors
         if x.ndim == 0:
             return g.astype(x.dtype, copy=True), None, None
-        xs, back = _along(x, ctx.meta)
-        ys, _ = _along(y.astype(x.dtype, copy=False), ctx.meta)
-        gs, _ = _along(g.astype(x.dtype, copy=False), ctx.meta)
+        work = np.float32 if x.dtype == np.float16 else x.dtype  # half precision is scanned in float
+        xs, back = _along(x.astype(work, copy=False), ctx.meta)
+        ys, _ = _along(y.astype(work, copy=False), ctx.meta)
+        gs, _ = _along(g.astype(work, copy=False), ctx.meta)
         n = xs.shape[-1]
         zero = xs == 0
         has_zero = zero.any(axis=-1, keepdims=True)
         first = np.where(has_zero, np.argmax(zero, axis=-1)[..., None], n)
         pos = np.arange(n)
         before = pos < first
-        dt = x.dtype.type
+        dt = xs.dtype.type
         safe = np.where(before, xs, dt(1))
         # Outputs from the first zero on hold the factor 0: they add nothing before it (not even inf * 0).
         tail = np.flip(np.cumsum(np.flip(np.where(before, gs * ys, dt(0)), -1), axis=-1), -1)
@@ -800,7 +807,7 @@ class CumprodFunction(ArrayFunction):
             after = np.cumprod(np.where(pos <= z, dt(1), xs), axis=-1)
             at_zero = prefix * np.sum(np.where(pos >= z, gs * after, dt(0)), axis=-1, keepdims=True)
             gx = np.where(has_zero & (pos == z), at_zero, gx)
-        return back(gx), None, None
+        return back(gx).astype(x.dtype, copy=False), None, None
 
 
 def _scan(input, dim, dtype, op, fn):
