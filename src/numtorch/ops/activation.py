@@ -769,7 +769,7 @@ class SoftsignFunction(ArrayFunction):
     @staticmethod
     def backward(ctx, g):
         (d,) = ctx.saved_tensors
-        gx = g / (d * d)
+        gx = np.asarray(g / (d * d))  # an array even for 0-d inputs, so it can be written below
         gx[np.isinf(d)] = np.nan  # torch differentiates x / (1 + |x|) as a composite: inf / inf there
         return gx
 
