@@ -219,7 +219,8 @@ class L1LossFunction(PointwiseLossFunction):
 
     @staticmethod
     def derivs(saved, x, t, nx, nt):
-        s = np.sign(saved[0])
+        d = saved[0]
+        s = np.where(np.isnan(d), d.dtype.type(0), np.sign(d))  # torch's sign(nan) is 0: no gradient through nan
         return s, (-s if nt else None)
 
 
@@ -1445,6 +1446,8 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         if weight._data.size != C:
             raise RuntimeError(f"inconsistent weight size, expected {C} but got {list(weight._data.shape)}")
         _no_grad_arg(weight, "multi_margin_loss", "weight")
+    if x.dtype == np.float16:  # torch's CPU kernel has no half-precision version
+        raise NotImplementedError("\"multi_margin_loss_cpu_kernel\" not implemented for 'Half'")
     if t.size and (t.min() < 0 or t.max() >= C):
         raise RuntimeError("target out of range")
     out_shape = (x.shape[0],) if nd == 2 else tuple(t.shape)

@@ -545,6 +545,8 @@ def _avg_poolnd(input, kernel_size, stride, padding, ceil_mode, count_include_pa
             raise RuntimeError(f"input image (T: {S[0]} H: {S[1]} W: {S[2]}) smaller than kernel size "
                                f"(kT: {k[0]} kH: {k[1]} kW: {k[2]})")
     O = _check_pool(x, d, k, stride, padding, dil, ceil_mode, op)
+    if d == 3 and x.dtype == np.float16:  # torch's CPU kernel has no half-precision version
+        raise NotImplementedError("\"avg_pool3d_out_frame\" not implemented for 'Half'")
     win = _Window(x.shape[-d:], k, stride, padding, dil, O)
     fn = {1: _AvgPool1dFunction, 2: AvgPoolFunction, 3: _AvgPool3dFunction}[d]
     return fn.apply(input, win, bool(count_include_pad), divisor_override)
