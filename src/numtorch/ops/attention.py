@@ -342,7 +342,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if q.size == 0 or k.size == 0 or v.size == 0:
         return EmptyAttentionFunction.apply(query, key, value)
     if attn_mask is not None:
-        if is_causal:
+        if is_causal and not _flash_eligible(q, k, v, attn_mask, dropout_p, enable_gqa):
+            # torch's CPU flash kernel applies both; its math path refuses the combination
             raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when "
                                "is_causal=True")
     if dropout_p > 1:
@@ -400,6 +401,27 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     else:
         cls = AttentionFunction
     return cls.apply(query, key, value, bias, c, p, bool(is_causal), False, None, groups)
+
+
+def _flash_eligible(q, k, v, mask, dropout_p, enable_gqa):
+    """Whether torch would run its CPU flash kernel (sdp_utils ``use_flash_attention_cpp``): 4-d inputs with one
+    batch size, matching (or, with GQA, dividing) head counts, one head dimension, no dropout, and a mask that
+    needs no gradient and is 2-d or 4-d with query/key lengths (or 1) in its last two dimensions."""
+    if q.ndim != 4 or k.ndim != 4 or v.ndim != 4 or dropout_p > 0:
+        return False
+    if not (q.shape[0] == k.shape[0] == v.shape[0]) or not (q.shape[-1] == k.shape[-1] == v.shape[-1]):
+        return False
+    hq, hk, hv = q.shape[1], k.shape[1], v.shape[1]
+    if not (hq == hk == hv or (enable_gqa and hk == hv and hq % hk == 0)):
+        return False
+    if mask is not None:
+        m = mask._data
+        if mask.requires_grad or m.ndim not in (2, 4) or m.shape[-2] not in (1, q.shape[2]) \
+                or m.shape[-1] not in (1, k.shape[2]):
+            return False
+        if m.ndim == 4 and (m.shape[0] not in (1, q.shape[0]) or m.shape[1] not in (1, hq)):
+            return False
+    return True
 
 
 def _repeat_heads(t, n):
