@@ -1165,14 +1165,17 @@ class NanmedianDimFunction(MedianDimFunction):
 
 def _median(input, dim, keepdim, op, all_fn, dim_fn):
     check_tensor(input, op)
-    if input._data.dtype == np.bool_:
-        raise NotImplementedError(f"\"{op}_cpu\" not implemented for 'Bool'")
+    is_bool = input._data.dtype == np.bool_
     if dim is None:
+        if is_bool:
+            raise NotImplementedError(f"\"{op}_cpu\" not implemented for 'Bool'")
         if keepdim:
             raise TypeError(f"{op}() missing 1 required positional arguments: \"dim\"")
         return all_fn.apply(input, tuple(range(input._data.ndim)), False)
     axis = _single_dim(input, dim, op)
-    _check_nonempty(input, op, axis)
+    _check_nonempty(input, op, axis)  # torch checks the dim before the dtype
+    if is_bool:
+        raise NotImplementedError(f"\"{op}_cpu\" not implemented for 'Bool'")
     values, indices = dim_fn.apply(input, axis, bool(keepdim))
     return getattr(return_types, op)(values, indices)
 
