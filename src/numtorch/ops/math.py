@@ -991,7 +991,7 @@ class AcoshFunction(ArrayFunction):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         with np.errstate(divide="ignore", invalid="ignore"):
-            return g / np.sqrt((x - 1) * (x + 1))
+            return g / np.sqrt((x - 1) * (x + 1) + 0.0)  # + 0: at x = -1 the product is -0, torch's x^2 - 1 is +0
 
 
 class AtanhFunction(ArrayFunction):
