@@ -790,7 +790,8 @@ def cat(tensors, dim=0, *, out=None):
             raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
     ref = tensors[used[0]]._data.shape
     nd = len(ref)
-    d = wrap_dim(dim, nd, "cat")
+    # only 1-d empty tensors: torch returns an empty (0,) result without looking at dim
+    d = 0 if len(used) == len(tensors) and ref == (0,) else wrap_dim(dim, nd, "cat")
     for i in used:
         s = tensors[i]._data.shape
         if len(s) != nd:
