@@ -1156,25 +1156,24 @@ _ALLOWED = None
 _RENAMED_MODULES = {"__builtin__": "builtins", "copy_reg": "copyreg", "torch.tensor": "torch._tensor"}
 
 
-class _RestrictedUnpickler(pickle._Unpickler):
-    """An unpickler that builds only data: allow-listed globals, tensors from storages, and plain containers.
+class _BoundedUnpickler(pickle._Unpickler):
+    """The pure-Python unpickler with the limits a hostile pickle must not get past.
 
-    It is the pure-Python unpickler with the opcodes that could run code replaced: ``find_class`` answers only
-    from the allow-list; ``REDUCE`` calls only allow-listed callables; ``BUILD`` only sets attributes of an
-    ``OrderedDict`` (state_dict's ``_metadata``); ``NEWOBJ``, ``INST`` and ``OBJ`` (constructing classes the file
-    names) are refused; a persistent id must be a storage. Tuples may nest at most ``_MAX_TUPLE_DEPTH`` deep, and
-    ``BYTEARRAY8`` reads only the bytes present instead of allocating its declared size first.
+    Tuples nest at most ``_MAX_TUPLE_DEPTH`` deep (a tuple's depth is 1 + the deepest tuple among its items;
+    hashing a far deeper one, as a dict key or set element, overflows the C stack), and ``BYTEARRAY8`` reads only
+    the bytes present instead of allocating its declared size first. The checkpoint loader and the dataset
+    loader (``vision._download``) both build on it.
     """
 
     dispatch = dict(pickle._Unpickler.dispatch)
+    label = "the pickle"        # how messages name the stream
 
-    def __init__(self, file, loader, encoding):
+    def __init__(self, file, *, encoding="ASCII"):
         super().__init__(file, encoding=encoding)
-        self.loader = loader
         self.tuple_depth = {}   # id -> (tuple, nesting depth), for the tuples that hold tuples
 
     def _checked_tuple(self, t):
-        """``t``, once its nesting depth (1 + the deepest tuple among its items) is within _MAX_TUPLE_DEPTH."""
+        """``t``, once its nesting depth is within ``_MAX_TUPLE_DEPTH``."""
         depth = 1
         for x in t:
             if isinstance(x, tuple):
@@ -1183,8 +1182,8 @@ class _RestrictedUnpickler(pickle._Unpickler):
         if depth > 1:
             if depth > _MAX_TUPLE_DEPTH:
                 raise pickle.UnpicklingError(
-                    f"numtorch.load: data.pkl nests tuples deeper than {_MAX_TUPLE_DEPTH} levels; torch.save and "
-                    "numtorch.save never write that (the checkpoint is corrupt or hostile)")
+                    f"{self.label} nests tuples deeper than {_MAX_TUPLE_DEPTH} levels; pickle, torch.save and "
+                    "numtorch.save never write that (the file is corrupt or hostile)")
             self.tuple_depth[id(t)] = (t, depth)
         return t
 
@@ -1202,13 +1201,35 @@ class _RestrictedUnpickler(pickle._Unpickler):
         self.stack[-3:] = [self._checked_tuple((self.stack[-3], self.stack[-2], self.stack[-1]))]
 
     def _load_bytearray8(self):
-        # The standard loader allocates the declared size first; here only the bytes really present are read.
         (n,) = struct.unpack("<Q", self.read(8))
-        data = self.read(n) if n <= sys.maxsize else b""
+        data = self.read(n) if n <= sys.maxsize else b""  # at most the bytes that are there
         if len(data) != n:
-            raise pickle.UnpicklingError(f"numtorch.load: data.pkl declares a bytearray of {n} bytes but holds "
-                                         f"only {len(data)} more - the checkpoint is corrupt or truncated")
+            raise pickle.UnpicklingError(f"{self.label} declares a bytearray of {n} bytes but holds only "
+                                         f"{len(data)} more - the file is corrupt or truncated")
         self.append(bytearray(data))
+
+    dispatch[pickle.TUPLE[0]] = _load_tuple
+    dispatch[pickle.TUPLE1[0]] = _load_tuple1
+    dispatch[pickle.TUPLE2[0]] = _load_tuple2
+    dispatch[pickle.TUPLE3[0]] = _load_tuple3
+    dispatch[pickle.BYTEARRAY8[0]] = _load_bytearray8
+
+
+class _RestrictedUnpickler(_BoundedUnpickler):
+    """An unpickler that builds only data: allow-listed globals, tensors from storages, and plain containers.
+
+    It is the pure-Python unpickler with the opcodes that could run code replaced: ``find_class`` answers only
+    from the allow-list; ``REDUCE`` calls only allow-listed callables; ``BUILD`` only sets attributes of an
+    ``OrderedDict`` (state_dict's ``_metadata``); ``NEWOBJ``, ``INST`` and ``OBJ`` (constructing classes the file
+    names) are refused; a persistent id must be a storage; and the limits of :class:`_BoundedUnpickler` hold.
+    """
+
+    dispatch = dict(_BoundedUnpickler.dispatch)
+    label = "numtorch.load: data.pkl"
+
+    def __init__(self, file, loader, encoding):
+        super().__init__(file, encoding=encoding)
+        self.loader = loader
 
     def find_class(self, module, name):
         global _ALLOWED
@@ -1260,11 +1281,6 @@ class _RestrictedUnpickler(pickle._Unpickler):
 
     dispatch[pickle.REDUCE[0]] = _load_reduce
     dispatch[pickle.BUILD[0]] = _load_build
-    dispatch[pickle.TUPLE[0]] = _load_tuple
-    dispatch[pickle.TUPLE1[0]] = _load_tuple1
-    dispatch[pickle.TUPLE2[0]] = _load_tuple2
-    dispatch[pickle.TUPLE3[0]] = _load_tuple3
-    dispatch[pickle.BYTEARRAY8[0]] = _load_bytearray8
     for _op in (pickle.NEWOBJ, pickle.NEWOBJ_EX, pickle.INST, pickle.OBJ):
         dispatch[_op[0]] = _refuse_construct
     del _op

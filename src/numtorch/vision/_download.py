@@ -21,6 +21,8 @@ import zlib
 
 import numpy as np
 
+from ..serialization import _BoundedUnpickler
+
 __all__ = ["calculate_md5", "check_integrity", "download_url", "extract_archive_atomically", "RestrictedUnpickler",
            "restricted_load"]
 
@@ -161,15 +163,23 @@ def _allowed_globals():
         ("numpy", "dtype"): np.dtype,
         ("_codecs", "encode"): codecs.encode,  # how Python 3 writes bytes in protocol-2 pickles
     }
+    def _reconstruct(subtype, shape, dtype):
+        # NumPy's array pickles call it only for an empty placeholder whose state BUILD then sets (and checks
+        # against the data); any other shape would allocate an array the file does not hold.
+        if subtype is not np.ndarray or type(shape) is not tuple or shape != (0,):
+            raise pickle.UnpicklingError("refusing to call _reconstruct except as NumPy's array pickles do: "
+                                         "_reconstruct(ndarray, (0,), dtype)")
+        return multiarray._reconstruct(subtype, shape, dtype)
+
     for core in ("numpy.core", "numpy._core"):
-        allowed[(f"{core}.multiarray", "_reconstruct")] = multiarray._reconstruct
+        allowed[(f"{core}.multiarray", "_reconstruct")] = _reconstruct
         allowed[(f"{core}.multiarray", "scalar")] = multiarray.scalar
         if hasattr(numeric, "_frombuffer"):
             allowed[(f"{core}.numeric", "_frombuffer")] = numeric._frombuffer
     return allowed
 
 
-class RestrictedUnpickler(pickle.Unpickler):
+class RestrictedUnpickler(_BoundedUnpickler):
     """An unpickler that builds only NumPy arrays, dtypes and plain Python containers and scalars.
 
     .. math::
@@ -177,9 +187,13 @@ class RestrictedUnpickler(pickle.Unpickler):
         \\text{UnpicklingError} & \\text{otherwise} \\end{cases}
 
     Any other global (a function or class that unpickling would call) raises ``pickle.UnpicklingError``, so a
-    tampered data file cannot run code.
+    tampered data file cannot run code. It is the pure-Python unpickler with the checkpoint loader's limits: tuples
+    nested deeper than 1000 levels (whose hashing would overflow the C stack) and declared sizes the data does not
+    hold are refused before anything is built or allocated.
     """
 
+    label = "the data file"
+    dispatch = dict(_BoundedUnpickler.dispatch)
     _allowed = None
 
     def find_class(self, module, name):
@@ -190,6 +204,22 @@ class RestrictedUnpickler(pickle.Unpickler):
         except KeyError:
             raise pickle.UnpicklingError(f"refusing to load {module}.{name}: a dataset file may contain only NumPy "
                                          "arrays and plain Python values") from None
+
+    def _load_reduce(self):
+        # numpy.ndarray is allowed as _reconstruct's argument; called, it would allocate any shape the file names.
+        if self.stack[-2] is np.ndarray:
+            raise pickle.UnpicklingError("refusing to call numpy.ndarray: it would allocate an array the file does "
+                                         "not hold")
+        super().load_reduce()
+
+    def _refuse_construct(self):
+        raise pickle.UnpicklingError("refusing to construct an object from a class named by the file "
+                                     "(NEWOBJ/INST/OBJ opcodes): a dataset file holds only arrays and plain values")
+
+    dispatch[pickle.REDUCE[0]] = _load_reduce
+    for _op in (pickle.NEWOBJ, pickle.NEWOBJ_EX, pickle.INST, pickle.OBJ):
+        dispatch[_op[0]] = _refuse_construct
+    del _op
 
 
 def restricted_load(path):
