@@ -114,7 +114,9 @@ class CIFAR10(VisionDataset):
 
     Reads the python version of the dataset, ``root/cifar-10-batches-py/{data_batch_1..5, test_batch,
     batches.meta}``, each file checked against its MD5. The batches are pickles of ``{b'data': (N, 3072) uint8,
-    b'labels': [...]}``, read with a restricted unpickler that admits only NumPy arrays and plain values.
+    b'labels': [...]}``, read with a restricted unpickler that admits only NumPy arrays and plain values; a batch
+    whose data or labels are anything else (labels outside ``[0, 10)`` included) raises a ``RuntimeError``
+    naming the file.
 
     Args:
         root (str): folder holding (or to receive) ``cifar-10-batches-py``.
@@ -158,26 +160,44 @@ class CIFAR10(VisionDataset):
         if not self._check_integrity():
             raise RuntimeError("Dataset not found or corrupted. You can use download=True to download it "
                                f"(looked for the python batches in {os.path.join(self.root, self.base_folder)})")
+        self._load_meta()  # first: labels are checked against the number of classes
         images, self.targets = [], []
         for name, _ in (self.train_list if train else self.test_list):
-            entry = self._read(os.path.join(self.root, self.base_folder, name))
-            data = _key(entry, "data")
-            labels = [int(v) for v in _key(entry, self._labels_key)]
-            if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
-                raise RuntimeError(f"{name}: expected data of shape (N, 3072) and dtype uint8, got "
-                                   f"{getattr(data, 'shape', type(data))} {getattr(data, 'dtype', '')}")
-            if len(labels) != len(data):
-                raise RuntimeError(f"{name}: {len(data)} images but {len(labels)} labels")
+            data, labels = self._batch(name, self._read(os.path.join(self.root, self.base_folder, name)))
             images.append(data)
             self.targets.extend(labels)
         # rows are 1024 red, 1024 green, 1024 blue values: (N, 3, 32, 32), then HWC
         self.data = np.ascontiguousarray(np.vstack(images).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
-        self._load_meta()
+
+    def _batch(self, name, entry):
+        """A batch's images and labels, checked: ``(N, 3072)`` uint8 rows, N int labels in ``[0, classes)``."""
+        try:
+            data, labels = _key(entry, "data"), _key(entry, self._labels_key)
+        except KeyError:
+            raise RuntimeError(f"{name}: expected a dict with keys 'data' and {self._labels_key!r}, found keys "
+                               f"{sorted(_text(k) for k in entry)[:8]}") from None
+        if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
+            raise RuntimeError(f"{name}: expected data of shape (N, 3072) and dtype uint8, got "
+                               f"{getattr(data, 'shape', type(data).__name__)} {getattr(data, 'dtype', '')}")
+        if not isinstance(labels, (list, tuple, np.ndarray)) or \
+                not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in labels):
+            raise RuntimeError(f"{name}: expected the labels as a list of ints, got {type(labels).__name__}"
+                               + (f" holding {type(labels[0]).__name__}" if isinstance(labels, list) and labels
+                                  else ""))
+        labels = [int(v) for v in labels]
+        if len(labels) != len(data):
+            raise RuntimeError(f"{name}: {len(data)} images but {len(labels)} labels")
+        bad = next((v for v in labels if not 0 <= v < len(self.classes)), None)
+        if bad is not None:
+            raise RuntimeError(f"{name}: label {bad} is out of range: expected 0 <= label < {len(self.classes)}")
+        return data, labels
 
     @staticmethod
     def _read(path):
         try:
             entry = restricted_load(path)
+        except RuntimeError:  # already names the file
+            raise
         except Exception as e:
             raise RuntimeError(f"could not read {path}: {e}") from e
         if not isinstance(entry, dict):
@@ -189,7 +209,14 @@ class CIFAR10(VisionDataset):
         if not check_integrity(path, self.meta["md5"]):
             raise RuntimeError("Dataset metadata file not found or corrupted. You can use download=True to download "
                                f"it (looked for {path})")
-        self.classes = [_text(c) for c in _key(self._read(path), self.meta["key"])]
+        try:
+            names = _key(self._read(path), self.meta["key"])
+        except KeyError:
+            raise RuntimeError(f"{self.meta['filename']}: expected a dict with the key {self.meta['key']!r}") from None
+        if not isinstance(names, (list, tuple)) or not all(isinstance(c, (str, bytes)) for c in names):
+            raise RuntimeError(f"{self.meta['filename']}: expected the class names as a list of strings, got "
+                               f"{type(names).__name__}")
+        self.classes = [_text(c) for c in names]
         self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
 
     def __getitem__(self, index):
