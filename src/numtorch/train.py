@@ -15,6 +15,7 @@ unwritable log directory) ends with a message and a non-zero exit status, never 
 import argparse
 import math
 import os
+import reprlib
 import sys
 import time
 
@@ -258,6 +259,27 @@ def _load_checkpoint(path):
     return ckpt
 
 
+def _resume_position(ckpt, path, batches_per_epoch):
+    """Where a checkpoint resumes: ``(epoch, batches of it done, global step, history)``, each checked."""
+    missing = [k for k in ("rng", "loader_rng") if k not in ckpt]
+    if missing:
+        raise TrainError(f"checkpoint {path!r} is incomplete: it has no {missing[0]!r} (random generator state)")
+
+    def count(key, default, upper=None):
+        value = ckpt.get(key, default)
+        if type(value) is not int or value < 0 or (upper is not None and value > upper):
+            limit = f"an int in [0, {upper}]" if upper is not None else "a non-negative int"
+            raise TrainError(f"checkpoint {path!r} is corrupt or does not fit these settings: {key!r} must be "
+                             f"{limit}, got {reprlib.repr(value)}")
+        return value
+
+    history = ckpt.get("history", [])
+    if type(history) is not list:
+        raise TrainError(f"checkpoint {path!r} is corrupt: 'history' must be a list, got {type(history).__name__}")
+    # a batch count above this run's batches per epoch comes from other --limit/--batch-size settings
+    return count("epoch", None), count("batch", 0, batches_per_epoch), count("global_step", 0), history
+
+
 # ---------------------------------------------------------------------- main
 def build_parser():
     p = argparse.ArgumentParser(prog="numtorch-train", description=__doc__.split("\n")[0])
@@ -341,12 +363,15 @@ def _train(args):
             opt.load_state_dict(ckpt["optimizer"])
             if sched is not None and "scheduler" in ckpt:
                 sched.load_state_dict(ckpt["scheduler"])
-        except (RuntimeError, ValueError, KeyError) as e:
+        except (RuntimeError, ValueError, KeyError, TypeError, IndexError, AttributeError) as e:
             raise TrainError(f"checkpoint {ckpt_path!r} does not fit model {args.model!r}: {e}") from None
-        start_epoch, skip_batches = int(ckpt["epoch"]), int(ckpt.get("batch", 0))
-        global_step, history = int(ckpt.get("global_step", 0)), list(ckpt.get("history", []))
-        numtorch.set_rng_state(ckpt["rng"])
+        start_epoch, skip_batches, global_step, history = _resume_position(ckpt, ckpt_path, len(train_loader))
         epoch_rng = ckpt["loader_rng"]
+        try:
+            numtorch.Generator().set_state(epoch_rng)  # checked now, used when the epoch starts
+            numtorch.set_rng_state(ckpt["rng"])
+        except (RuntimeError, TypeError, ValueError) as e:
+            raise TrainError(f"checkpoint {ckpt_path!r} holds a corrupt random generator state: {e}") from None
         if start_epoch >= args.epochs:
             print(f"checkpoint {ckpt_path} already holds {start_epoch} epochs (--epochs {args.epochs}); "
                   "nothing to do")
