@@ -142,6 +142,11 @@ def load(data):
 
     Returns:
         dict[str, Tensor]
+
+    Raises:
+        safetensors.SafetensorError: a malformed file (header length, JSON, dtype tag, shapes or offsets that do
+            not cover the data exactly), as ``safetensors.torch`` raises it; nothing is allocated for it.
+        ValueError: a well-formed tensor of a dtype NumPy cannot hold (``U16``, ``F8_E4M3``, ...).
     """
     st = _backend()
     entries = st.deserialize(data)
@@ -162,6 +167,10 @@ def load_file(filename, device="cpu"):
 
     Returns:
         dict[str, Tensor]
+
+    Raises:
+        safetensors.SafetensorError: a malformed file, as ``safetensors.torch.load_file`` raises it.
+        ValueError: a tensor of a dtype NumPy cannot hold.
 
     Example::
 
