@@ -630,13 +630,14 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
                       "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
                       "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
                       stacklevel=2)
+    if reduction != "batchmean":
+        reduction = _reduction(reduction)  # torch resolves the reduction before computing anything
     input, target = _promote(input, target)
     broadcast_shape(target._data.shape, input._data.shape)  # torch's order: its formula starts from the target
     if reduction == "batchmean":
         if input._data.ndim == 0:
             return _named(KlDivFunction, "SumBackward0").apply(input, target, None, "sum", bool(log_target))
         return _KlDivBatchmean.apply(input, target, None, "sum", (bool(log_target), input._data.shape[0]))
-    reduction = _reduction(reduction)
     name = _by_reduction("MulBackward0" if log_target else "SubBackward0", "MeanBackward0", "SumBackward0")
     return _named(KlDivFunction, name[reduction]).apply(input, target, None, reduction, bool(log_target))
 
@@ -1318,6 +1319,7 @@ class MultilabelSoftMarginLossFunction(ArrayFunction):
     """l_n = -sum_c w_c (t log sigmoid(x) + (1 - t) log sigmoid(-x)) / C;
 
     dx = w (sigmoid(x) - t) / C,  dt = -w x / C,  dw = per-element loss / C.
+    The class dimension is the input's last one, counted from the front of the broadcast loss, as in torch.
     """
     node_name = "DivBackward0"
 
@@ -1327,20 +1329,21 @@ class MultilabelSoftMarginLossFunction(ArrayFunction):
         nls_pos = sp_neg + np.maximum(-x, 0)                 # -log sigmoid(x)
         nls_neg = sp_neg + np.maximum(x, 0)                  # -log sigmoid(-x)
         e = t * nls_pos + (1 - t) * nls_neg
-        C = x.shape[-1] if x.ndim else 1
+        axis = x.ndim - 1
+        C = x.shape[axis]
         ew = e * w if w is not None else e
-        l = ew.sum(axis=-1) / np.asarray(C, ew.dtype) if x.ndim else ew / np.asarray(C, ew.dtype)
+        l = ew.sum(axis=axis) / np.asarray(C, ew.dtype)
         ctx.save_for_backward(x, t, w, e)
-        ctx.meta = (x.shape, np.shape(t), None if w is None else w.shape, ew.shape, C, reduction)
+        ctx.meta = (x.shape, np.shape(t), None if w is None else w.shape, ew.shape, C, axis, reduction)
         return _reduce(l, reduction)
 
     @staticmethod
     def backward(ctx, g):
         x, t, w, e = ctx.saved_tensors
-        sx, st, sw, shape, C, reduction = ctx.meta
+        sx, st, sw, shape, C, axis, reduction = ctx.meta
         nx, nt, nw = ctx.needs_input_grad[:3]
-        gl = _grad_of_reduce(g, reduction, shape[:-1] if len(shape) else (), g.dtype)
-        gl = (np.expand_dims(gl, -1) if len(shape) else gl) / np.asarray(C, g.dtype)
+        gl = _grad_of_reduce(g, reduction, shape[:axis] + shape[axis + 1:], g.dtype)
+        gl = np.expand_dims(gl, axis) / np.asarray(C, g.dtype)
         gw_ = gl * w if w is not None else gl
         gx = gt = gw = None
         if nx:
@@ -1364,6 +1367,8 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
         reduction = _legacy_reduction(size_average, reduce)
     input, target, weight = _promote(input, target, weight)
     broadcast_shape(input._data.shape, target._data.shape, *(() if weight is None else (weight._data.shape,)))
+    if input._data.ndim == 0:  # torch takes input.size(-1) as the number of classes
+        raise IndexError("Dimension specified as -1 but tensor has no dimensions")
     if reduction not in _REDUCTIONS:  # checked after the loss is computed, as torch does
         raise ValueError(f"{reduction} is not valid")
     name = _by_reduction("DivBackward0", "MeanBackward0", "SumBackward0")[reduction]
