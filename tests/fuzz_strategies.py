@@ -725,3 +725,266 @@ def linear_cases(draw):
     return {"op": op, "lead": lead, "in1": i1, "in2": i2, "out": o, "bias": draw(st.booleans()),
             "weight_1d": op == "linear" and not draw(st.integers(0, 5)), "kw": kw,
             "mismatch": not draw(st.integers(0, 8)), "dtype": draw(float_dtypes(half=True)), "seed": draw(seeds)}
+
+
+# ---------------------------------------------------------------------- modules
+# A module case: {"cls": name in nn, "args": [...], "kw": {...}, "inputs": [input spec, ...], "call": style,
+# "call_kw": {...}, "dtype", "seed", "mode": "train"/"eval", "steps", "input_grad"}. An input spec is
+# {"kind": "float"|"int"|"bool", "shape": ..., "high": (ints), "name": keyword or None, "grad": bool}.
+def _f(shape, name=None, grad=True, low=-2.0, high=2.0):
+    return {"kind": "float", "shape": tuple(shape), "name": name, "grad": grad, "low": low, "high": high}
+
+
+def _common(draw, half=True, mode=None):
+    return {"dtype": draw(float_dtypes(half=half)), "seed": draw(seeds),
+            "mode": mode or draw(st.sampled_from(["train", "eval"])), "steps": draw(st.sampled_from([1, 1, 2])),
+            "input_grad": draw(st.sampled_from([True, True, False])), "call": "plain", "call_kw": {}}
+
+
+@st.composite
+def linear_module_cases(draw):
+    """Linear / Bilinear / Embedding / EmbeddingBag / Identity / Flatten with drawn sizes and options."""
+    cls = draw(st.sampled_from(["Linear", "Linear", "Bilinear", "Embedding", "Embedding", "EmbeddingBag"]))
+    c = _common(draw)
+    lead = draw(shapes(0, 3, max_side=3))
+    i1, i2, o = draw(side(4)), draw(side(4)), draw(side(4))
+    bad = not draw(st.integers(0, 8))
+    if cls == "Linear":
+        c.update(args=[i1, o], kw=draw(_opt(bias=[True, False])), inputs=[_f(lead + (i1 + bad,))])
+    elif cls == "Bilinear":
+        c.update(args=[i1, i2, o], kw=draw(_opt(bias=[True, False])),
+                 inputs=[_f(lead + (i1,)), _f(lead + (i2 + bad,))])
+    elif cls == "Embedding":
+        num = i1 + 1
+        kw = draw(_opt(padding_idx=[0, 1, -1, num], max_norm=[1.0, 0.5], norm_type=[2.0, 1.0, 3.0],
+                       scale_grad_by_freq=[True, False]))
+        c.update(args=[num, o], kw=kw, inputs=[{"kind": "int", "shape": lead, "high": num + bad, "name": None}])
+    else:
+        num = i1 + 1
+        mode = draw(st.sampled_from(["mean", "sum", "max"]))
+        kw = {"mode": mode, **draw(_opt(padding_idx=[0, 1], include_last_offset=[True, False]))}
+        bags = draw(st.integers(1, 3))
+        if draw(st.booleans()):   # 2-d input: fixed-size bags, no offsets
+            inputs = [{"kind": "int", "shape": (bags, draw(st.integers(1, 3))), "high": num, "name": None}]
+        else:
+            n = draw(st.integers(bags, 6))
+            inputs = [{"kind": "int", "shape": (n,), "high": num, "name": None},
+                      {"kind": "offsets", "shape": (bags + kw.get("include_last_offset", False),), "high": n,
+                       "name": "offsets"}]
+        if mode == "sum" and draw(st.booleans()):
+            inputs.append(_f(inputs[0]["shape"], name="per_sample_weights"))
+        c.update(args=[num, o], kw=kw, inputs=inputs)
+    return {"cls": cls, **c}
+
+
+@st.composite
+def conv_cases(draw):
+    """Conv1d/2d/3d and ConvTranspose1d/2d/3d: groups, kernel, stride, padding (ints, tuples, 'same',
+    'valid'), dilation, padding modes, output_padding, bias; batched, unbatched and empty inputs."""
+    nd = draw(st.sampled_from([1, 1, 2, 2, 2, 3]))
+    transposed = draw(st.sampled_from([False, False, True]))
+    g = draw(st.sampled_from([1, 1, 2]))
+    cin, cout = g * draw(st.integers(1, 2)), g * draw(st.integers(1, 2))
+    if not draw(st.integers(0, 10)):
+        cout += 1   # not divisible by groups
+    per = lambda s: st.one_of(s, st.tuples(*[s] * nd))  # noqa: E731
+    kw = {"stride": draw(per(st.integers(1, 2))), "dilation": draw(per(st.integers(1, 2))), "groups": g,
+          "bias": draw(st.booleans())}
+    kernel = draw(per(st.integers(1, 3)))
+    if transposed:
+        kw["padding"] = draw(per(st.integers(0, 2)))
+        kw["output_padding"] = draw(per(st.integers(0, 1)))
+    else:
+        kw["padding"] = draw(st.one_of(per(st.integers(0, 2)), st.sampled_from(["same", "valid"])))
+        kw["padding_mode"] = draw(st.sampled_from(["zeros", "zeros", "reflect", "replicate", "circular"]))
+    spatial = tuple(draw(st.integers(1, 6 if nd < 3 else 4)) for _ in range(nd))
+    lead = draw(st.sampled_from([(2,), (1,), (), (0,)]))
+    c = _common(draw)
+    c.update(cls=f"Conv{'Transpose' if transposed else ''}{nd}d", args=[cin, cout, kernel], kw=kw,
+             inputs=[_f(lead + (cin + (not draw(st.integers(0, 10))),) + spatial)])
+    return c
+
+
+@st.composite
+def pool_cases(draw):
+    """Max/Avg/LP pooling 1-3d (kernel, stride, padding, dilation, ceil_mode, count_include_pad,
+    divisor_override, return_indices), adaptive pooling (output sizes with None), max unpooling."""
+    kind = draw(st.sampled_from(["MaxPool", "MaxPool", "AvgPool", "AvgPool", "AdaptiveAvgPool", "AdaptiveMaxPool",
+                                 "LPPool", "MaxUnpool"]))
+    nd = draw(st.sampled_from({"LPPool": [1, 2], "AdaptiveAvgPool": [1, 2, 3], "AdaptiveMaxPool": [1, 2],
+                               "MaxUnpool": [1, 2]}.get(kind, [1, 2, 2, 3])))
+    per = lambda s: st.one_of(s, st.tuples(*[s] * nd))  # noqa: E731
+    spatial = tuple(draw(st.integers(1, 6 if nd < 3 else 4)) for _ in range(nd))
+    lead = draw(st.sampled_from([(2, 3), (1, 2), (3,), (0, 2)]))
+    c = _common(draw)
+    kernel = draw(per(st.integers(1, 3)))
+    if kind in ("MaxPool", "MaxUnpool"):
+        kw = {"stride": draw(st.one_of(st.none(), per(st.integers(1, 3)))), "padding": draw(per(st.integers(0, 1))),
+              "ceil_mode": draw(st.booleans())}
+        if kind == "MaxPool":
+            kw.update(dilation=draw(per(st.integers(1, 2))), return_indices=draw(st.booleans()))
+        args = [kernel]
+    elif kind == "AvgPool":
+        kw = {"stride": draw(st.one_of(st.none(), per(st.integers(1, 3)))), "padding": draw(per(st.integers(0, 1))),
+              "ceil_mode": draw(st.booleans()), "count_include_pad": draw(st.booleans())}
+        if nd > 1:
+            kw["divisor_override"] = draw(st.sampled_from([None, None, 1, 3]))
+        args = [kernel]
+    elif kind == "LPPool":
+        kw = {"stride": draw(st.one_of(st.none(), per(st.integers(1, 3)))), "ceil_mode": draw(st.booleans())}
+        args = [draw(st.sampled_from([1, 2, 3, 1.5])), kernel]
+    else:
+        out = draw(st.one_of(st.integers(1, 4), st.tuples(*[st.one_of(st.none(), st.integers(1, 4))] * nd)))
+        args, kw = [out], ({"return_indices": draw(st.booleans())} if kind == "AdaptiveMaxPool" else {})
+    c.update(cls=f"{kind}{nd}d", args=args, kw=kw, inputs=[_f(lead + spatial, low=-3.0, high=3.0)])
+    if kind == "MaxUnpool":
+        c["call"] = "unpool"
+    return c
+
+
+@st.composite
+def norm_cases(draw):
+    """Every normalization layer: BatchNorm (momentum None, no affine, no tracked stats), InstanceNorm (affine,
+    tracked stats), LayerNorm, GroupNorm, RMSNorm, LocalResponseNorm; train and eval, several steps."""
+    kind = draw(st.sampled_from(["BatchNorm", "BatchNorm", "InstanceNorm", "LayerNorm", "GroupNorm", "RMSNorm",
+                                 "LocalResponseNorm"]))
+    c = _common(draw)
+    c["steps"] = draw(st.sampled_from([1, 2, 3]))
+    C = draw(st.integers(1, 4))
+    eps = draw(st.sampled_from([1e-5, 1e-3, 0.1]))
+    if kind in ("BatchNorm", "InstanceNorm"):
+        nd = draw(st.sampled_from([1, 2, 3]))
+        kw = {"eps": eps, "momentum": draw(st.sampled_from([0.1, 0.5, None] if kind == "BatchNorm" else [0.1, 0.5])),
+              "affine": draw(st.booleans() if kind == "BatchNorm" else st.sampled_from([False, True])),
+              "track_running_stats": draw(st.sampled_from([True, False]) if kind == "BatchNorm"
+                                          else st.sampled_from([False, True]))}
+        n = draw(st.sampled_from([1, 2, 3, 0]))
+        spatial = tuple(draw(st.integers(1, 3)) for _ in range(nd if nd > 1 or draw(st.booleans()) else 0))
+        shape = (n, C + (not draw(st.integers(0, 10)))) + spatial
+        if kind == "InstanceNorm" and draw(st.integers(0, 3)) == 0:
+            shape = shape[1:]  # unbatched
+        c.update(cls=f"{kind}{nd}d", args=[C], kw=kw, inputs=[_f(shape)])
+    elif kind in ("LayerNorm", "RMSNorm"):
+        shape = draw(shapes(1, 4, max_side=3))
+        k = draw(st.integers(1, len(shape)))
+        normalized = list(shape[-k:])
+        if not draw(st.integers(0, 8)):
+            normalized[-1] += 1
+        kw = {"eps": eps if kind == "LayerNorm" else draw(st.sampled_from([None, eps])),
+              "elementwise_affine": draw(st.booleans())}
+        if kind == "LayerNorm":
+            kw["bias"] = draw(st.booleans())
+        c.update(cls=kind, args=[draw(st.sampled_from([tuple(normalized), normalized[-1]]) if k == 1
+                                      else st.just(tuple(normalized)))], kw=kw, inputs=[_f(shape)])
+    elif kind == "GroupNorm":
+        groups = draw(st.sampled_from([1, 2, 3]))
+        channels = groups * draw(st.integers(1, 2)) + (not draw(st.integers(0, 8)))
+        shape = (draw(st.sampled_from([1, 2, 0])), channels) + draw(shapes(0, 2, max_side=3))
+        c.update(cls="GroupNorm", args=[groups, channels], kw={"eps": eps, "affine": draw(st.booleans())},
+                 inputs=[_f(shape)])
+    else:
+        shape = (draw(st.sampled_from([1, 2, 0])), draw(st.integers(1, 5))) + draw(shapes(0, 2, max_side=3))
+        c.update(cls="LocalResponseNorm", args=[draw(st.integers(1, 4))],
+                 kw=draw(_opt(alpha=[1e-4, 0.1, 1.0], beta=[0.75, 0.5, 1.0], k=[1.0, 2.0])),
+                 inputs=[_f(shape, low=-3.0, high=3.0)])
+    return c
+
+
+@st.composite
+def rnn_cases(draw):
+    """RNN (tanh/relu) / LSTM (with projections) / GRU and their cells: layers, directions, bias, batch_first,
+    eval-mode dropout, initial states (right or wrong shapes), unbatched inputs and packed sequences."""
+    kind = draw(st.sampled_from(["RNN", "LSTM", "GRU", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]))
+    c = _common(draw)
+    I, H = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    kw = {"bias": draw(st.booleans())}
+    if kind in ("RNN", "RNNCell"):
+        kw["nonlinearity"] = draw(st.sampled_from(["tanh", "relu"]))
+    N = draw(st.sampled_from([1, 2, 3, 0]))
+    bad = not draw(st.integers(0, 10))
+    if kind.endswith("Cell"):
+        shape = (N, I + bad) if draw(st.integers(0, 3)) else (I + bad,)
+        inputs = [_f(shape)]
+        if draw(st.booleans()):
+            hs = shape[:-1] + (H,)
+            inputs += [_f(hs)] * (2 if kind == "LSTMCell" else 1)
+            c["call"] = "lstm_cell_state" if kind == "LSTMCell" else "plain"
+        c.update(cls=kind, args=[I, H], kw=kw, inputs=inputs)
+        return c
+    L = draw(st.integers(1, 2))
+    bi = draw(st.booleans())
+    kw.update(num_layers=L, batch_first=draw(st.booleans()), bidirectional=bi)
+    if kind == "LSTM" and H > 1 and draw(st.integers(0, 2)) == 0:
+        kw["proj_size"] = draw(st.integers(1, H - 1))
+    if L > 1 and c["mode"] == "eval" and draw(st.booleans()):
+        kw["dropout"] = 0.5    # inactive in eval mode: deterministic
+    T = draw(st.integers(1, 4))
+    packed = N > 0 and draw(st.integers(0, 3)) == 0
+    unbatched = not packed and draw(st.integers(0, 4)) == 0
+    shape = (T, I + bad) if unbatched else ((N, T, I + bad) if kw["batch_first"] else (T, N, I + bad))
+    inputs = [_f(shape)]
+    D = 2 if bi else 1
+    if draw(st.booleans()):
+        hout = kw.get("proj_size") or H
+        hs = (D * L, hout) if unbatched else (D * L, N, hout)
+        if not draw(st.integers(0, 10)):
+            hs = hs[:-1] + (hs[-1] + 1,)
+        inputs.append(_f(hs))
+        if kind == "LSTM":
+            inputs.append(_f(hs[:-1] + (H,)))
+            c["call"] = "lstm_state"
+    if packed:
+        lengths = sorted([draw(st.integers(1, T)) for _ in range(N)], reverse=draw(st.sampled_from([True, True,
+                                                                                                   False])))
+        c["call"] = "packed_lstm" if c["call"] == "lstm_state" else "packed"
+        c["call_kw"] = {"lengths": lengths, "enforce_sorted": draw(st.booleans())}
+    c.update(cls=kind, args=[I, H], kw=kw, inputs=inputs)
+    return c
+
+
+@st.composite
+def attention_cases(draw):
+    """MultiheadAttention (kdim/vdim, bias_kv, zero_attn, batch_first, masks, need_weights, averaged or not,
+    is_causal) and Transformer encoder/decoder layers (norm_first, activation, masks, key padding masks)."""
+    kind = draw(st.sampled_from(["MultiheadAttention", "MultiheadAttention", "TransformerEncoderLayer",
+                                 "TransformerDecoderLayer"]))
+    c = _common(draw, half=False)
+    heads = draw(st.sampled_from([1, 2]))
+    E = heads * draw(st.integers(1, 3)) + (not draw(st.integers(0, 12)))
+    L, S, N = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.sampled_from([1, 2, 3]))
+    bf = draw(st.booleans())
+    unbatched = draw(st.integers(0, 4)) == 0
+    seq = lambda n, e: (n, e) if unbatched else ((N, n, e) if bf else (n, N, e))  # noqa: E731
+    dropout = draw(st.sampled_from([0.0, 0.0, 0.3])) if c["mode"] == "eval" else 0.0
+    mask_kind = draw(st.sampled_from([None, None, "bool", "float", "causal"]))
+    kpm = draw(st.sampled_from([None, None, "bool", "float"]))
+    if kind == "MultiheadAttention":
+        kdim, vdim = draw(st.sampled_from([None, None, 2, 3])), draw(st.sampled_from([None, None, 2, 4]))
+        kw = {"dropout": dropout, "batch_first": bf, **draw(_opt(bias=[True, False], add_bias_kv=[True, False],
+                                                                  add_zero_attn=[True, False]))}
+        if kdim or vdim:
+            kw.update(kdim=kdim or E, vdim=vdim or E)
+        inputs = [_f(seq(L, E)), _f(seq(S, kdim or E)), _f(seq(S, vdim or E))]
+        call_kw = draw(_opt(need_weights=[True, False], average_attn_weights=[True, False]))
+        Sm = S
+    else:
+        kw = {"dim_feedforward": draw(st.integers(1, 6)), "dropout": dropout, "batch_first": bf,
+              **draw(_opt(activation=["relu", "gelu"], norm_first=[True, False], bias=[True, False],
+                          layer_norm_eps=[1e-5, 0.1]))}
+        inputs = [_f(seq(L, E))]
+        if kind == "TransformerDecoderLayer":
+            inputs.append(_f(seq(S, E)))
+        call_kw, Sm = {}, L
+    names = {"MultiheadAttention": ("attn_mask", "key_padding_mask"),
+             "TransformerEncoderLayer": ("src_mask", "src_key_padding_mask"),
+             "TransformerDecoderLayer": ("tgt_mask", "tgt_key_padding_mask")}[kind]
+    if mask_kind in ("bool", "float"):
+        inputs.append({"kind": mask_kind, "shape": (L, Sm), "name": names[0], "grad": False, "low": -1.0,
+                       "high": 1.0, "p": 0.75})
+    elif mask_kind == "causal":
+        call_kw = dict(call_kw, causal=True)
+    if kpm and not unbatched:
+        inputs.append({"kind": kpm, "shape": (N, Sm), "name": names[1], "grad": False, "low": -1.0, "high": 1.0,
+                       "p": 0.75})
+    c.update(cls=kind, args=[E, heads], kw=kw, inputs=inputs, call="attention", call_kw=call_kw)
+    return c
