@@ -263,3 +263,13 @@ def test_clone_contiguous_copy_grads():
     h.copy_(src)
     (h * nt.tensor([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
     assert src.grad.tolist() == [4.0, 6.0]
+
+
+def test_inf_nan_results_do_not_warn_but_user_numpy_still_does():
+    code = ("import numtorch as t, numpy as np\n"
+            "x = t.tensor([1e30, float('inf'), float('nan')])\n"
+            "(x * x).exp(); t.log(t.tensor([-1.0, 0.0])); t.tensor([1.0]) / 0\n"
+            "np.log(np.array([-1.0]))\n")
+    res = subprocess.run([sys.executable, "-W", "default", "-c", code], capture_output=True, text=True, check=True)
+    lines = [ln for ln in res.stderr.splitlines() if "RuntimeWarning" in ln]
+    assert len(lines) == 1 and "<string>:4" in lines[0], res.stderr

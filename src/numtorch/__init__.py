@@ -2,7 +2,14 @@
 
 ``import numtorch as torch`` runs, trains and saves PyTorch models with nothing but NumPy installed.
 """
-from . import _dtype
+import warnings as _warnings
+
+# NumPy reports floating-point overflow and invalid results (inf, nan) as RuntimeWarnings from the line that
+# computed them; torch produces the same inf/nan silently. Silence exactly those, and only inside numtorch.
+_warnings.filterwarnings("ignore", message=r"(overflow|invalid value|divide by zero|underflow) encountered",
+                         category=RuntimeWarning, module=r"numtorch(\.|$)")
+
+from . import _dtype  # noqa: E402
 from ._device import device
 from ._dtype import (bfloat16, bool, can_cast, cdouble, cfloat, complex64, complex128, double, dtype, finfo, float,
                      float16, float32, float64, get_default_dtype, half, iinfo, int, int8, int16, int32, int64,
