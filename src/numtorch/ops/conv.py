@@ -377,6 +377,21 @@ class _ConvNdUnbatchedFunction(ConvNdFunction):
     node_name = "SqueezeBackward1"  # torch runs the batched op on x.unsqueeze(0) and squeezes the result
 
 
+class EmptyConvTransposeFunction(ArrayFunction):
+    """A transposed convolution of an empty batch: y = an empty (0, C_out, *out) array;  dx, dW, db = 0."""
+    node_name = "ConvolutionBackward0"
+
+    @staticmethod
+    def forward(ctx, x, w, b, out_shape):
+        ctx.shapes = (x.shape, w.shape, None if b is None else b.shape)
+        return np.zeros(out_shape, x.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return tuple(np.zeros(s, g.dtype) if s is not None and need else None
+                     for s, need in zip(ctx.shapes, ctx.needs_input_grad)) + (None,)
+
+
 class ConvTransposeNdFunction(ArrayFunction):
     """y = col2im(W^T @ x) + b, the adjoint of a convolution;  dx = conv(gy, W),  dW = x @ im2col(gy)^T."""
     node_name = "ConvolutionBackward0"
@@ -682,7 +697,8 @@ def _conv_transposend(input, weight, bias, stride, padding, output_padding, grou
     if b is not None and (b.ndim != 1 or b.shape[0] != c_out):
         raise RuntimeError(f"Given transposed=1, weight of size {_sizes(w.shape)}, expected bias to be "
                            f"1-dimensional with {c_out} elements, but got bias of size {_sizes(b.shape)} instead")
-    if any(op_ >= s and op_ >= dl for op_, s, dl in zip(output_padding, stride, dilation)):
+    empty = not unbatched and xs[0] == 0  # torch's empty-batch path skips the output_padding and size checks
+    if not empty and any(op_ >= s and op_ >= dl for op_, s, dl in zip(output_padding, stride, dilation)):
         names = {1: ("height", "width"), 2: ("height", "width"), 3: ("depth", "height", "width")}[d]
         pad_v, st_v, dl_v = output_padding, stride, dilation
         if d == 1:  # torch runs the 1-D op as a 2-D one of height 1
@@ -696,7 +712,11 @@ def _conv_transposend(input, weight, bias, stride, padding, output_padding, grou
     S = xs[2:]
     out = tuple((s - 1) * st - 2 * p + dl * (kk - 1) + op_ + 1
                 for s, st, p, dl, kk, op_ in zip(S, stride, padding, dilation, k, output_padding))
-    if any(o <= 0 for o in out):
+    if empty and any(o < 0 for o in out):
+        shape = [0, c_out] + [1] * (d == 1) + list(out)
+        i = next(i for i, o in enumerate(shape) if o < 0)
+        raise RuntimeError(f"invalid shape dimension {shape[i]} at index {i} of shape {shape}")
+    if not empty and any(o <= 0 for o in out):
         s_in, s_out = S, out
         if d == 1:
             s_in, s_out = (1,) + tuple(S), (1,) + out
@@ -704,6 +724,8 @@ def _conv_transposend(input, weight, bias, stride, padding, output_padding, grou
                            f"channel: ({_spatial(s_out)}). Output size is too small")
     _check_dtypes(x, w, b)
     _check_zero_dilation(dilation, True)
+    if empty:
+        return EmptyConvTransposeFunction.apply(input, weight, bias, (0, c_out) + out)
     # The convolution whose adjoint this is: input = our output (C_out channels), output = our input.
     g = _Geometry(out, tuple(k), stride, dilation, padding, padding, c_out, xs[1], groups)
     fn = _ConvTransposeNdUnbatchedFunction if unbatched else ConvTransposeNdFunction
