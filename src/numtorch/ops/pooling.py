@@ -683,6 +683,9 @@ def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     Example:
         >>> y = lp_pool1d(numtorch.rand(1, 2, 6), 2, 3)   # (1, 2, 2)
     """
+    if isinstance(kernel_size, (tuple, list)) and norm_type not in (float("inf"), -float("inf")):
+        # torch's lp_pool1d ends with out.mul(kernel_size), which refuses a tuple
+        raise TypeError(f"mul(): argument 'other' (position 1) must be Tensor, not {type(kernel_size).__name__}")
     return _lp_poolnd(input, norm_type, kernel_size, stride, ceil_mode, 1, "lp_pool1d")
 
 
@@ -781,9 +784,12 @@ def _adaptive_size(output_size, x, d, op):
         size = tuple(output_size)
         if len(size) == 1 and d > 1:
             size = size * d
+        if d == 1 and len(size) != 1:
+            raise RuntimeError(f"{op}() argument 'output_size' should contain one int (got {len(size)})")
+        if d == 1 and size[0] is None:  # torch's 1-d functions take ints only
+            raise TypeError(f"{op}(): argument 'output_size' (position 2) must be tuple of ints, but found element "
+                            f"of type NoneType at pos 0")
         if len(size) != d:
-            if d == 1:
-                raise RuntimeError(f"{op}() argument 'output_size' should contain one int (got {len(size)})")
             if op.startswith("adaptive_max"):
                 raise RuntimeError(f"{op}(): internal error: output_size.size() must be {d}")
             raise RuntimeError(f"{op}: output_size must be {d}")
