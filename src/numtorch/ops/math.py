@@ -273,17 +273,20 @@ class RoundedDivFunction(ArrayFunction):
         ctx.shapes = (_shape(a), _shape(b))
         dt = np.result_type(a, b)
         with np.errstate(divide="ignore", invalid="ignore"):
-            if dt.kind in "iu":
-                if np.any(np.asarray(b) == 0):
-                    raise RuntimeError("ZeroDivisionError")
+            try:
+                if dt.kind in "iu":
+                    if _divides_by_zero(np.asarray(a), np.asarray(b)):
+                        raise RuntimeError("ZeroDivisionError")
+                    if mode == "floor":
+                        return np.floor_divide(a, b)
+                    q = np.floor_divide(a, b)
+                    r = np.remainder(a, b)
+                    return q + ((r != 0) & ((np.asarray(a) < 0) != (np.asarray(b) < 0)))
                 if mode == "floor":
                     return np.floor_divide(a, b)
-                q = np.floor_divide(a, b)
-                r = np.remainder(a, b)
-                return q + ((r != 0) & ((np.asarray(a) < 0) != (np.asarray(b) < 0)))
-            if mode == "floor":
-                return np.floor_divide(a, b)
-            return np.trunc(np.true_divide(a, b))
+                return np.trunc(np.true_divide(a, b))
+            except ValueError:
+                raise broadcast_error(*ctx.shapes) from None
 
     @staticmethod
     def backward(ctx, g):
@@ -1877,10 +1880,21 @@ def _c_type_name(npdtype):
             "bool": "bool"}.get(np.dtype(npdtype).name, str(npdtype))
 
 
+def _divides_by_zero(a, b):
+    """Whether an elementwise a / b divides by a zero of b (an empty result divides nothing)."""
+    if not np.any(b == 0):
+        return False
+    try:
+        shape = np.broadcast_shapes(np.shape(a), np.shape(b))
+    except ValueError:
+        return False  # the op itself reports the broadcast error
+    return _pymath.prod(shape) > 0
+
+
 def _check_int_divisor(a, b):
-    """torch raises for integer division by zero instead of returning garbage."""
-    arr = b._data if isinstance(b, Tensor) else np.asarray(b)
-    if arr.dtype.kind in "iub" and np.any(arr == 0):
+    """torch raises for integer division by zero instead of returning garbage (floats give inf/nan)."""
+    arrs = [x._data if isinstance(x, Tensor) else np.asarray(x) for x in (a, b)]
+    if all(x.dtype.kind in "iub" for x in arrs) and _divides_by_zero(*arrs):
         raise RuntimeError("ZeroDivisionError")
 
 
