@@ -132,7 +132,7 @@ class HardtanhFunction(ArrayFunction):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         lo, hi = ctx.bounds
-        return g * ~((x <= lo) | (x >= hi)), None, None  # torch's test: a nan input passes g
+        return g * ((x > lo) & (x < hi)), None, None
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
@@ -358,7 +358,7 @@ class ThresholdFunction(ArrayFunction):
     @staticmethod
     def backward(ctx, g):
         (s,) = ctx.saved_tensors
-        return g * ~(s <= ctx.threshold), None, None  # torch's test: a nan input passes g
+        return g * ~(s <= ctx.threshold), None, None  # torch's test: a nan input passes g (as relu's does)
 
 
 class ThresholdResultFunction(ThresholdFunction):
@@ -820,7 +820,7 @@ class SoftshrinkFunction(ArrayFunction):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g * ~((x >= -ctx.lambd) & (x <= ctx.lambd)), None  # torch's test: a nan input passes g
+        return g * ((x < -ctx.lambd) | (x > ctx.lambd)), None
 
 
 def softshrink(input, lambd=0.5):
@@ -851,7 +851,7 @@ class HardshrinkFunction(ArrayFunction):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g * ~((x >= -ctx.lambd) & (x <= ctx.lambd)), None  # torch's test: a nan input passes g
+        return g * ((x < -ctx.lambd) | (x > ctx.lambd)), None
 
 
 @tensor_method()
