@@ -694,6 +694,11 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
             raise NotImplementedError(f"\"repeat_interleave_cpu\" not implemented for "
                                       f"'{torch_type_name(counts._data.dtype)}'")
         return _from_array(np.repeat(np.arange(counts._data.size, dtype=counts._data.dtype), counts._data.ravel()))
+    if dim is not None and input._data.ndim == 0:  # torch refuses a dim for a 0-d input (IndexError)
+        if isinstance(repeats, Tensor):
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+        raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but got "
+                         f"{wrap_dim(dim, 0, 'repeat_interleave') + 1})")
     x = input if dim is not None else flatten(input)
     axis = 0 if dim is None else wrap_dim(dim, x._data.ndim, "repeat_interleave")
     if x._data.ndim == 0:
@@ -1148,6 +1153,8 @@ def roll(input, shifts, dims=None):
     dims = (dims,) if not isinstance(dims, (tuple, list)) else tuple(dims)
     if len(shifts) != len(dims):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
+    if len(dims) == 1 and input._data.size == 0:  # torch clones an empty tensor before looking at the dim
+        return input.clone()
     axes = tuple(wrap_dim(d, input._data.ndim, "roll") for d in dims)
     return RollFunction.apply(input, shifts, axes)
 
