@@ -669,6 +669,8 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
     if x.ndim == 0:
         _check_index_bounds(idx, 1, d)
         return _shape._reshape(input, ())
+    if idx.size == 0 and idx.ndim != x.ndim:  # torch skips the shape checks for an empty index
+        return out_arg(_shape._reshape(_shape._reshape(input, (-1,))[:0], idx.shape), out)
     if idx.ndim != x.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     for k in range(x.ndim):
@@ -765,6 +767,8 @@ def _scatter_args(input, dim, index, src, op):
     x = input._data
     idx = _index_tensor(index, op)
     d = wrap_dim(dim, x.ndim, op)
+    if idx.size == 0:  # torch returns the input unchanged for an empty index, whatever its shape
+        return np.zeros((0,), _intp), (slice(0, 0),) * (src._data.ndim if isinstance(src, Tensor) else 0)
     if idx.ndim != x.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
     if isinstance(src, Tensor):
@@ -911,6 +915,8 @@ def index_select(input, dim, index, *, out=None):
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     n = x.shape[d] if x.ndim else 1
     idx = _index_tensor(index, "index_select").reshape(-1)
+    if x.ndim == 0 and idx.size != 1:
+        raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)")
     if idx.size and ((idx < 0).any() or (idx >= n).any()):
         raise IndexError("index out of range in self")
     if x.ndim == 0:
