@@ -669,7 +669,7 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
     if x.ndim == 0:
         _check_index_bounds(idx, 1, d)
         return _shape._reshape(input, ())
-    if idx.size == 0 and idx.ndim != x.ndim:  # torch skips the shape checks for an empty index
+    if idx.size == 0:  # torch skips the shape checks for an empty index
         return out_arg(_shape._reshape(_shape._reshape(input, (-1,))[:0], idx.shape), out)
     if idx.ndim != x.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
