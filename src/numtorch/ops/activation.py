@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 
 from .._dtype import as_dtype, dtype as _dtype_cls
-from .._tensor import Tensor, tensor_method
+from .._tensor import Tensor, _from_array, tensor_method
 from ..autograd.function import ArrayFunction, commit_inplace
 from ..random import _gen
 from ._special import erf as _erf
@@ -989,6 +989,8 @@ def _softmax_args(input, dim, stacklevel, dtype, name, kernel):
         if np_dtype == input._data.dtype:
             np_dtype = None
     work = np.dtype(np_dtype) if np_dtype is not None else input._data.dtype
+    if work.kind != "f" and input._data.size == 0:
+        return d, work  # torch returns an empty result of that dtype before its kernel's dtype check
     if work.kind != "f":
         if d == input._data.ndim - 1:
             kernel = kernel.replace("_kernel", "_lastdim_kernel")
@@ -1007,6 +1009,8 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
         dtype: cast the input to this dtype before the operation.
     """
     d, np_dtype = _softmax_args(input, dim, _stacklevel, dtype, "softmax", "softmax_kernel_impl")
+    if isinstance(np_dtype, np.dtype) and np_dtype.kind != "f":
+        return _from_array(np.empty(input._data.shape, np_dtype))
     return SoftmaxFunction.apply(input, d, np_dtype, 1)
 
 
@@ -1016,6 +1020,8 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
     .. math:: \\mathrm{Softmin}(x_i) = \\frac{e^{-x_i}}{\\sum_j e^{-x_j}}
     """
     d, np_dtype = _softmax_args(input, dim, _stacklevel, dtype, "softmin", "softmax_kernel_impl")
+    if isinstance(np_dtype, np.dtype) and np_dtype.kind != "f":
+        return _from_array(np.empty(input._data.shape, np_dtype))
     return SoftmaxFunction.apply(input, d, np_dtype, -1)
 
 
@@ -1026,4 +1032,6 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     .. math:: \\log \\mathrm{Softmax}(x_i) = x_i - m - \\log \\sum_j e^{x_j - m}, \\quad m = \\max_j x_j
     """
     d, np_dtype = _softmax_args(input, dim, _stacklevel, dtype, "log_softmax", "log_softmax_kernel_impl")
+    if isinstance(np_dtype, np.dtype) and np_dtype.kind != "f":
+        return _from_array(np.empty(input._data.shape, np_dtype))
     return LogSoftmaxFunction.apply(input, d, np_dtype)

@@ -536,6 +536,9 @@ def min(input, dim=None, keepdim=False, *, other=None, out=None):
 
 def _amax_amin(input, dim, keepdim, op, fn):
     check_tensor(input, op)
+    if input._data.size == 0 and isinstance(dim, (tuple, list)):  # torch: empty dims before repeated ones
+        for a in dim:
+            _check_nonempty(input, op, wrap_dim(a, input._data.ndim, op))
     axes = _axes(input, dim, op)
     if input._data.size == 0:
         if dim is None or (isinstance(dim, (tuple, list)) and not dim):
