@@ -246,7 +246,7 @@ class EluFunction(ArrayFunction):
         alpha, scale, input_scale = ctx.coef
         neg = np.exp(np.minimum(x, 0) * input_scale)
         neg *= alpha * scale * input_scale
-        return g * np.where(x <= 0, neg, scale), None, None, None  # torch: a nan input takes the x > 0 branch
+        return g * np.where(x > 0, scale, neg), None, None, None
 
 
 class EluResultFunction(EluFunction):
@@ -269,7 +269,7 @@ class EluResultFunction(EluFunction):
                 "This is caused by calling in-place forward function with a negative slope, please call "
                 "out-of-place version instead.")
         neg = (y + alpha * scale) * input_scale
-        return g * np.where(y <= 0, neg, scale), None, None, None
+        return g * np.where(y > 0, scale, neg), None, None, None
 
 
 class CeluFunction(EluFunction):
