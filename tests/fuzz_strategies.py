@@ -89,8 +89,9 @@ seeds = st.integers(0, 2 ** 16)
 _SPECIAL = np.array([0.0, -0.0, 1.0, -1.0, 0.5, 2.0, np.inf, -np.inf, np.nan])
 
 
-def make_array(shape, dtype, seed, low=-2.0, high=2.0, special=False):
-    """Seeded inputs: uniform in [low, high); with ``special`` about a third replaced by 0, +-1, +-inf, nan, ..."""
+def make_array(shape, dtype, seed, low=-2.0, high=2.0, special=False, nan=True):
+    """Seeded inputs: uniform in [low, high); with ``special`` about a third replaced by 0, +-1, +-inf, nan, ...
+    (no nan when ``nan`` is false)."""
     rng = np.random.default_rng(seed)
     if np.dtype(dtype).kind == "b":
         return np.asarray(rng.random(shape) < 0.5)
@@ -99,7 +100,7 @@ def make_array(shape, dtype, seed, low=-2.0, high=2.0, special=False):
     a = np.asarray(rng.uniform(low, high, shape))
     if special:
         pick = rng.random(shape) < 0.35
-        a[pick] = rng.choice(_SPECIAL, size=int(pick.sum()))
+        a[pick] = rng.choice(_SPECIAL if nan else _SPECIAL[:-1], size=int(pick.sum()))
     return a.astype(dtype)
 
 
@@ -260,7 +261,10 @@ def check_backward(n_out, t_out, n_leaves, t_leaves, tol, seed, dtype):
             assert n.grad is None or not np.any(n.grad.detach().numpy()), f"grad of leaf {i}: torch has none"
             continue
         assert n.grad is not None, f"grad of leaf {i}: numtorch has none, torch has one"
-        assert_close(n.grad, t.grad, ga, gr, f"grad of leaf {i} ({dtype})")
+        tg = t.grad
+        if tg._is_zerotensor():  # torch's lazily-zero gradient (e.g. of sgn) has no NumPy view
+            tg = torch.zeros(tg.shape, dtype=tg.dtype)
+        assert_close(n.grad, tg, ga, gr, f"grad of leaf {i} ({dtype})")
 
 
 # ---------------------------------------------------------------------- family strategies: elementwise math
@@ -743,8 +747,9 @@ def _common(draw, half=True, mode=None):
 
 @st.composite
 def linear_module_cases(draw):
-    """Linear / Bilinear / Embedding / EmbeddingBag / Identity / Flatten with drawn sizes and options."""
-    cls = draw(st.sampled_from(["Linear", "Linear", "Bilinear", "Embedding", "Embedding", "EmbeddingBag"]))
+    """Linear / Bilinear / Embedding with drawn sizes and options (numtorch has no EmbeddingBag: it refuses it
+    with NotImplementedError by design)."""
+    cls = draw(st.sampled_from(["Linear", "Linear", "Bilinear", "Embedding", "Embedding"]))
     c = _common(draw)
     lead = draw(shapes(0, 3, max_side=3))
     i1, i2, o = draw(side(4)), draw(side(4)), draw(side(4))
@@ -759,21 +764,6 @@ def linear_module_cases(draw):
         kw = draw(_opt(padding_idx=[0, 1, -1, num], max_norm=[1.0, 0.5], norm_type=[2.0, 1.0, 3.0],
                        scale_grad_by_freq=[True, False]))
         c.update(args=[num, o], kw=kw, inputs=[{"kind": "int", "shape": lead, "high": num + bad, "name": None}])
-    else:
-        num = i1 + 1
-        mode = draw(st.sampled_from(["mean", "sum", "max"]))
-        kw = {"mode": mode, **draw(_opt(padding_idx=[0, 1], include_last_offset=[True, False]))}
-        bags = draw(st.integers(1, 3))
-        if draw(st.booleans()):   # 2-d input: fixed-size bags, no offsets
-            inputs = [{"kind": "int", "shape": (bags, draw(st.integers(1, 3))), "high": num, "name": None}]
-        else:
-            n = draw(st.integers(bags, 6))
-            inputs = [{"kind": "int", "shape": (n,), "high": num, "name": None},
-                      {"kind": "offsets", "shape": (bags + kw.get("include_last_offset", False),), "high": n,
-                       "name": "offsets"}]
-        if mode == "sum" and draw(st.booleans()):
-            inputs.append(_f(inputs[0]["shape"], name="per_sample_weights"))
-        c.update(args=[num, o], kw=kw, inputs=inputs)
     return {"cls": cls, **c}
 
 
