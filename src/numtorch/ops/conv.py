@@ -726,6 +726,13 @@ def _conv_transposend(input, weight, bias, stride, padding, output_padding, grou
     _check_zero_dilation(dilation, True)
     if empty:
         return EmptyConvTransposeFunction.apply(input, weight, bias, (0, c_out) + out)
+    extra = tuple(op_ // st for op_, st in zip(output_padding, stride))
+    if any(extra):
+        # output_padding >= stride (allowed below the dilation): the convolution whose adjoint this is reads
+        # s + op // stride positions of out, so extend the input with zeros there (they add nothing)
+        from .padding import pad
+        input = pad(input, tuple(v for e in reversed(extra) for v in (0, e)))
+        x = input._data
     # The convolution whose adjoint this is: input = our output (C_out channels), output = our input.
     g = _Geometry(out, tuple(k), stride, dilation, padding, padding, c_out, xs[1], groups)
     fn = _ConvTransposeNdUnbatchedFunction if unbatched else ConvTransposeNdFunction
