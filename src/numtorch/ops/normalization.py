@@ -70,8 +70,9 @@ def _ncs(a, n, c):
 
 
 def _rows(a, k):
-    """``a`` as a C-contiguous ``(M, K)`` array (a view when it already is contiguous)."""
-    return np.ascontiguousarray(a).reshape(-1, k)
+    """``a`` as a C-contiguous ``(M, K)`` array (a view when it already is contiguous); ``(0, 0)`` when ``K`` is 0
+    (then everything is empty and the row count does not matter)."""
+    return np.ascontiguousarray(a).reshape(-1, k) if k else a.reshape(0, 0)
 
 
 def _new(shape, like, n, c):
@@ -540,14 +541,14 @@ class LayerNormFunction(ArrayFunction):
         rstd = ctx.rstd
         nx, nw, nb = ctx.needs_input_grad[:3]
         g2 = _rows(g, k)
-        xh = xh.reshape(-1, k)
+        xh = _rows(xh, k)
         gx = None
         if nx:
             gw = g2 * weight.reshape(k) if weight is not None else g2
             s1 = _row_sums(gw) / k                             # mean of gamma g over the row
             s2 = np.vecdot(gw, xh) / k                         # mean of gamma g x_hat
             gx = np.empty(shape, dtype=g2.dtype)
-            gx2 = gx.reshape(-1, k)
+            gx2 = _rows(gx, k)
             np.multiply(xh, s2[:, None], out=gx2)
             gx2 += s1[:, None]
             np.subtract(gw, gx2, out=gx2)
@@ -639,7 +640,7 @@ class RMSNormFunction(ArrayFunction):
         g2 = _rows(g, k)
         x2 = _rows(x, k)
         gr_full = np.empty(shape, dtype=g2.dtype)
-        gr = gr_full.reshape(-1, k)
+        gr = _rows(gr_full, k)
         np.multiply(g2, rrms[:, None], out=gr)                 # g rrms
         gwt = np.einsum("ij,ij->j", gr, x2).reshape(weight.shape) if nw else None
         gx = None
@@ -648,7 +649,7 @@ class RMSNormFunction(ArrayFunction):
                 gx, gx2, t = gr_full, gr, None
             else:
                 gx = np.empty(shape, dtype=g2.dtype)
-                gx2, t = gx.reshape(-1, k), gr
+                gx2, t = _rows(gx, k), gr
                 np.multiply(gr, weight.reshape(k), out=gx2)    # rrms g w
             coef = np.vecdot(gx2, x2)                          # rrms sum(g w x)
             coef *= rrms * rrms / k
