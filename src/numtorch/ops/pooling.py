@@ -647,8 +647,9 @@ class LpPoolFunction(ArrayFunction):
         win, p, u, y = ctx.win, ctx.p, ctx.u, ctx.y
         dtype = x.dtype
         with np.errstate(invalid="ignore", divide="ignore"):
-            # dy/du = (1/p) u^(1/p - 1) = y / (p u); torch's relu(|u|) passes no gradient where u == 0
-            gu = np.where(u > 0, gy * y / (p * u), dtype.type(0)).astype(dtype, copy=False)
+            # dy/du = (1/p) u^(1/p - 1) = y / (p u), negative u too (torch's sign(u) relu(|u|) is u there);
+            # its relu(|u|) passes no gradient where u == 0
+            gu = np.where(u != 0, gy * y / (p * u), dtype.type(0)).astype(dtype, copy=False)
             gs = gu * dtype.type(win.K) / ctx.div
             gxp = np.zeros(x.shape[:-win.d] + tuple(s + q + h for s, q, h in zip(win.S, win.pad, win.hi)),
                            dtype=dtype)
