@@ -541,7 +541,7 @@ def _avg_poolnd(input, kernel_size, stride, padding, ceil_mode, count_include_pa
             if p > kk // 2:
                 raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p}, "
                                    f"kernel_size={kk} and dilation=1")
-        if any(s + 2 * p < kk for s, p, kk in zip(S, padding, k)):
+        if any(s < kk for s, kk in zip(S, k)):  # torch compares the unpadded input with the kernel
             raise RuntimeError(f"input image (T: {S[0]} H: {S[1]} W: {S[2]}) smaller than kernel size "
                                f"(kT: {k[0]} kH: {k[1]} kW: {k[2]})")
     O = _check_pool(x, d, k, stride, padding, dil, ceil_mode, op)
