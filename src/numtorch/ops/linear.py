@@ -609,6 +609,10 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
             padding_idx = n + padding_idx
     idx = input._data
     if idx.size and (idx.min() < 0 or idx.max() >= n):
+        if w.shape[1] == 0 and max_norm is None:  # torch's kernel for zero-width rows reports it this way
+            flat = idx.reshape(-1)
+            bad = flat[(flat < 0) | (flat >= n)][0]
+            raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={n}")
         raise IndexError("index out of range in self")
     if max_norm is not None:
         with no_grad():
