@@ -144,6 +144,9 @@ def compare_tree(ours, theirs, tol, what="output"):
         return
     if isinstance(theirs, (tuple, list)):
         assert isinstance(ours, (tuple, list)), f"{what}: torch gives a {type(theirs).__name__}, numtorch {ours!r}"
+        if type(theirs) in (tuple, list):
+            assert type(ours) is type(theirs), f"{what}: torch gives a {type(theirs).__name__}, numtorch a " \
+                                               f"{type(ours).__name__}"
         assert len(ours) == len(theirs), f"{what}: {len(ours)} items, torch has {len(theirs)}"
         for i, (o, t) in enumerate(zip(ours, theirs)):
             compare_tree(o, t, tol, f"{what}[{i}]")
@@ -980,3 +983,79 @@ def attention_cases(draw):
                        "p": 0.75})
     c.update(cls=kind, args=[E, heads], kw=kw, inputs=inputs, call="attention", call_kw=call_kw)
     return c
+
+
+# ---------------------------------------------------------------------- optimizers and data collation
+_LR = st.sampled_from([1e-3, 0.1, 0.5, 1.0, 0.0, -0.1])
+OPTIMIZERS = {
+    "SGD": dict(lr=_LR, momentum=st.sampled_from([0.0, 0.9, 0.5, -0.1]), dampening=st.sampled_from([0.0, 0.1]),
+                weight_decay=st.sampled_from([0.0, 0.01, -0.1]), nesterov=st.booleans(), maximize=st.booleans()),
+    "Adam": dict(lr=_LR, betas=st.sampled_from([(0.9, 0.999), (0.5, 0.9), (0.0, 0.0), (1.0, 0.9), (0.9, -0.1)]),
+                 eps=st.sampled_from([1e-8, 1e-3, -1.0]), weight_decay=st.sampled_from([0.0, 0.01]),
+                 amsgrad=st.booleans(), maximize=st.booleans()),
+    "AdamW": dict(lr=_LR, betas=st.sampled_from([(0.9, 0.999), (0.5, 0.9)]), eps=st.sampled_from([1e-8, 1e-3]),
+                  weight_decay=st.sampled_from([0.0, 0.01, 0.5]), amsgrad=st.booleans(), maximize=st.booleans()),
+    "RMSprop": dict(lr=_LR, alpha=st.sampled_from([0.99, 0.5, -0.1]), eps=st.sampled_from([1e-8, 1e-3]),
+                    weight_decay=st.sampled_from([0.0, 0.01]), momentum=st.sampled_from([0.0, 0.9]),
+                    centered=st.booleans(), maximize=st.booleans()),
+    "Adagrad": dict(lr=_LR, lr_decay=st.sampled_from([0.0, 0.1, -0.1]), weight_decay=st.sampled_from([0.0, 0.01]),
+                    initial_accumulator_value=st.sampled_from([0.0, 0.5, -1.0]), eps=st.sampled_from([1e-10, 1e-3]),
+                    maximize=st.booleans()),
+    "Adadelta": dict(lr=_LR, rho=st.sampled_from([0.9, 0.5, 1.5]), eps=st.sampled_from([1e-6, 1e-3]),
+                     weight_decay=st.sampled_from([0.0, 0.01]), maximize=st.booleans()),
+    "Adamax": dict(lr=_LR, betas=st.sampled_from([(0.9, 0.999), (0.5, 0.9)]), eps=st.sampled_from([1e-8, 1e-3]),
+                   weight_decay=st.sampled_from([0.0, 0.01]), maximize=st.booleans()),
+    "NAdam": dict(lr=_LR, betas=st.sampled_from([(0.9, 0.999), (0.5, 0.9)]), eps=st.sampled_from([1e-8, 1e-3]),
+                  weight_decay=st.sampled_from([0.0, 0.01]), momentum_decay=st.sampled_from([4e-3, 0.1]),
+                  decoupled_weight_decay=st.booleans(), maximize=st.booleans()),
+    "RAdam": dict(lr=_LR, betas=st.sampled_from([(0.9, 0.999), (0.5, 0.9)]), eps=st.sampled_from([1e-8, 1e-3]),
+                  weight_decay=st.sampled_from([0.0, 0.01]), decoupled_weight_decay=st.booleans(),
+                  maximize=st.booleans()),
+}
+
+
+@st.composite
+def optimizer_cases(draw):
+    """An optimizer with drawn hyperparameters (some invalid), one or two parameter groups of random parameters
+    (0-d and empty ones too, some without a gradient), and a few steps with fresh random gradients."""
+    name = draw(st.sampled_from(sorted(OPTIMIZERS)))
+    kw = draw(st.fixed_dictionaries({}, optional=OPTIMIZERS[name]))
+    n = draw(st.integers(1, 3))
+    return {"name": name, "kw": kw, "shapes": [draw(shapes(0, 3, max_side=3)) for _ in range(n)],
+            "no_grad": [draw(st.sampled_from([False, False, False, True])) for _ in range(n)],
+            "groups": draw(st.sampled_from([1, 1, 2])) if n > 1 else 1,
+            "lr2": draw(st.sampled_from([0.01, 0.3])), "steps": draw(st.integers(1, 3)),
+            "dtype": draw(float_dtypes()), "seed": draw(seeds)}
+
+
+def _leaf_kinds():
+    return st.sampled_from(["tensor", "tensor", "ndarray", "int", "float", "bool", "str"])
+
+
+@st.composite
+def sample_structures(draw, depth=0):
+    """The structure of one dataset sample: a leaf kind (with a shape for tensors/arrays) or a dict/tuple/list of
+    structures."""
+    if depth >= 2 or draw(st.integers(0, 2)) == 0:
+        kind = draw(_leaf_kinds())
+        return {"leaf": kind, "shape": draw(shapes(0, 3, max_side=3)),
+                "dtype": draw(st.sampled_from(["float32", "float64", "int64", "bool"]))}
+    kind = draw(st.sampled_from(["dict", "tuple", "list"]))
+    items = [draw(sample_structures(depth + 1)) for _ in range(draw(st.integers(1, 3)))]
+    return {"node": kind, "items": items}
+
+
+@st.composite
+def collate_cases(draw):
+    """default_collate of a batch of samples that share a drawn structure, now and then with one sample's tensor
+    shape or sequence length changed (torch refuses those)."""
+    return {"structure": draw(sample_structures()), "batch": draw(st.integers(1, 4)),
+            "mismatch": not draw(st.integers(0, 5)), "seed": draw(seeds)}
+
+
+@st.composite
+def dataloader_cases(draw):
+    """A DataLoader over a TensorDataset: batch_size (None too), drop_last, sequential order, collate options."""
+    return {"n": draw(st.integers(0, 7)), "shapes": [draw(shapes(0, 2, max_side=3)) for _ in range(
+        draw(st.integers(1, 2)))], "batch_size": draw(st.sampled_from([1, 2, 3, None, 0])),
+        "drop_last": draw(st.booleans()), "dtype": draw(float_dtypes()), "seed": draw(seeds)}
