@@ -231,15 +231,15 @@ class BatchNormEmptyFunction(ArrayFunction):
 
     @staticmethod
     def forward(ctx, x, weight, bias, c):
-        ctx.meta = (x.shape, x.dtype, c)
+        ctx.meta = (x.shape, x.dtype, np.shape(weight), np.shape(bias))
         return np.empty(x.shape, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx, g):
-        shape, dtype, c = ctx.meta
+        shape, dtype, sw, sb = ctx.meta
         nx, nw, nb = ctx.needs_input_grad[:3]
-        return (np.zeros(shape, dtype) if nx else None), (np.zeros(c, dtype) if nw else None), \
-            (np.zeros(c, dtype) if nb else None), None
+        return (np.zeros(shape, dtype) if nx else None), (np.zeros(sw, dtype) if nw else None), \
+            (np.zeros(sb, dtype) if nb else None), None
 
 
 def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None, training: bool = False,
@@ -278,6 +278,11 @@ def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
         raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
     if eps < 0.0:
         raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    if input._data.size == 0:  # torch's empty-input path skips every shape and dtype check (input * w[0] + b[0])
+        for t in (weight, bias):
+            if t is not None and t._data.size == 0:
+                raise IndexError("select(): index 0 out of range for tensor of size [0] at dimension 0")
+        return BatchNormEmptyFunction.apply(input, weight, bias, None)
     if (running_mean is None) != (running_var is None):
         raise ValueError("running_mean and running_var must either both be None or neither be None")
     _check_float(input, "batch_norm")
@@ -293,8 +298,6 @@ def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
     if not training and running_mean is None:
         raise RuntimeError("running_mean must be defined in evaluation mode")
     _check_same_dtype(input, weight, bias, running_mean, running_var)
-    if input._data.size == 0:
-        return BatchNormEmptyFunction.apply(input, weight, bias, c)
     out = BatchNormFunction.apply(input, weight, bias, _data(running_mean), _data(running_var), bool(training),
                                   momentum, float(eps), n, c)
     if training:
