@@ -716,7 +716,8 @@ def _conv_transposend(input, weight, bias, stride, padding, output_padding, grou
         shape = [0, c_out] + [1] * (d == 1) + list(out)
         i = next(i for i, o in enumerate(shape) if o < 0)
         raise RuntimeError(f"invalid shape dimension {shape[i]} at index {i} of shape {shape}")
-    if not empty and any(o <= 0 for o in out):
+    # torch's grouped path accepts a zero output size (a negative one always fails)
+    if not empty and any(o < 0 or (o == 0 and groups == 1) for o in out):
         s_in, s_out = S, out
         if d == 1:
             s_in, s_out = (1,) + tuple(S), (1,) + out
@@ -724,8 +725,8 @@ def _conv_transposend(input, weight, bias, stride, padding, output_padding, grou
                            f"channel: ({_spatial(s_out)}). Output size is too small")
     _check_dtypes(x, w, b)
     _check_zero_dilation(dilation, True)
-    if empty:
-        return EmptyConvTransposeFunction.apply(input, weight, bias, (0, c_out) + out)
+    if empty or 0 in out:
+        return EmptyConvTransposeFunction.apply(input, weight, bias, (() if unbatched else (xs[0],)) + (c_out,) + out)
     extra = tuple(op_ // st for op_, st in zip(output_padding, stride))
     if any(extra):
         # output_padding >= stride (allowed below the dilation): the convolution whose adjoint this is reads
