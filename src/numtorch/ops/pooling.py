@@ -1036,17 +1036,24 @@ class MaxUnpoolFunction(ArrayFunction):
         d = len(out_size)
         lead = x.shape[:-d]
         P = int(np.prod(out_size, dtype=np.int64))
-        xf = x.reshape(lead + (-1,))
-        idf = idx.reshape(lead + (-1,))
+        flat = lead + (int(np.prod(x.shape[-d:], dtype=np.int64)),)  # explicit sizes: lead may hold a 0
+        xf = x.reshape(flat)
+        idf = idx.reshape(flat)
         y = np.zeros(lead + (P,), dtype=x.dtype)
-        np.put_along_axis(y, idf, xf, axis=-1)
-        ctx.idf, ctx.in_shape = idf, x.shape
+        if P:  # an empty output volume receives nothing (torch does not look at the indices then)
+            np.put_along_axis(y, idf, xf, axis=-1)
+        ctx.idf, ctx.in_shape, ctx.P = idf, x.shape, P
         return y.reshape(lead + tuple(out_size))
 
     @staticmethod
     def backward(ctx, gy):
         lead = ctx.in_shape[:len(ctx.idf.shape) - 1]
-        gf = gy.reshape(lead + (-1,))
+        if not ctx.P:
+            if ctx.idf.size:  # torch gathers the gradient at the indices, out of bounds of an empty volume
+                raise RuntimeError(f"index {int(ctx.idf.flat[0])} is out of bounds for dimension {len(lead)} with "
+                                   f"size 0")
+            return np.zeros(ctx.in_shape, gy.dtype), None, None
+        gf = gy.reshape(lead + (ctx.P,))
         return np.take_along_axis(gf, ctx.idf, axis=-1).reshape(ctx.in_shape), None, None
 
 
@@ -1088,7 +1095,7 @@ def _max_unpoolnd(input, indices, kernel_size, stride, padding, output_size, d, 
         raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor ({_size_list(x.shape)})"
                            f" but got indices tensor with shape: {_size_list(idx.shape)}")
     P = int(np.prod(size, dtype=np.int64))
-    if idx.size:
+    if idx.size and P:
         bad = (idx < 0) | (idx >= P)
         if bad.any():
             shown = "x".join(str(s) for s in (list(size) if d > 1 else list(size) + [1]))
