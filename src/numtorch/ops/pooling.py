@@ -684,10 +684,11 @@ def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     Example:
         >>> y = lp_pool1d(numtorch.rand(1, 2, 6), 2, 3)   # (1, 2, 2)
     """
+    out = _lp_poolnd(input, norm_type, kernel_size, stride, ceil_mode, 1, "lp_pool1d")
     if isinstance(kernel_size, (tuple, list)) and norm_type not in (float("inf"), -float("inf")):
-        # torch's lp_pool1d ends with out.mul(kernel_size), which refuses a tuple
+        # torch's lp_pool1d pools first, then calls out.mul(kernel_size), which refuses a tuple
         raise TypeError(f"mul(): argument 'other' (position 1) must be Tensor, not {type(kernel_size).__name__}")
-    return _lp_poolnd(input, norm_type, kernel_size, stride, ceil_mode, 1, "lp_pool1d")
+    return out
 
 
 def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):

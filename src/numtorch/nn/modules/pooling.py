@@ -3,7 +3,7 @@ from .. import functional as F
 from .module import Module
 
 __all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool1d",
-           "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "MaxUnpool1d", "MaxUnpool2d",
+           "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "MaxUnpool1d", "MaxUnpool2d",
            "LPPool1d", "LPPool2d"]
 
 
@@ -149,6 +149,20 @@ class AdaptiveAvgPool2d(_AdaptivePool):
 
     def forward(self, input):
         return F.adaptive_avg_pool2d(input, self.output_size)
+
+
+class AdaptiveAvgPool3d(_AdaptivePool):
+    r"""Average pooling to a fixed output size ``(D_out, H_out, W_out)`` (``None`` keeps that input size).
+
+    .. math::
+        \text{out}(N_i, C_j, d, h, w) = \operatorname{mean}_{t \in T_d,\, y \in Y_h,\, x \in X_w}
+        \text{input}(N_i, C_j, t, y, x)
+
+    with each window along a dimension of size In spanning [floor(i In / Out), ceil((i + 1) In / Out)).
+    """
+
+    def forward(self, input):
+        return F.adaptive_avg_pool3d(input, self.output_size)
 
 
 class AdaptiveMaxPool1d(_AdaptivePool):
