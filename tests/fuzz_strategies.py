@@ -946,6 +946,10 @@ def attention_cases(draw):
     c = _common(draw, half=False)
     heads = draw(st.sampled_from([1, 2]))
     E = heads * draw(st.integers(1, 3)) + (not draw(st.integers(0, 12)))
+    if E == 1 and kind != "MultiheadAttention" and c["dtype"] == "float32":
+        # a LayerNorm over one feature divides pure rounding noise (x - mean) by sqrt(eps): the weight gradients
+        # are float32 noise of size ~1e-4 in both libraries, so one feature is drawn in float64 only
+        c["dtype"] = "float64"
     L, S, N = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.sampled_from([1, 2, 3]))
     bf = draw(st.booleans())
     unbatched = draw(st.integers(0, 4)) == 0

@@ -223,6 +223,30 @@ REGRESSIONS = {
     "layer_norm_empty_normalized_shape": ("norm", _module_case(
         "LayerNorm", [(0,)], {"eps": 1e-05, "elementwise_affine": True, "bias": True}, [_fin((2, 0))]),
         "the same for LayerNorm, forward and backward"),
+    "batch_norm_empty_batch_skips_checks": ("norm", _module_case(
+        "BatchNorm1d", [4], {"eps": 1e-05, "momentum": None, "affine": False, "track_running_stats": True},
+        [_fin((0, 5))], input_grad=False, seed=1192),
+        "the channel-count check raised; torch's empty-input path returns before it"),
+    "batch_norm_empty_batch_weight_grads": ("norm", _module_case(
+        "BatchNorm1d", [4], {"eps": 0.1, "momentum": 0.5, "affine": True, "track_running_stats": False},
+        [_fin((0, 5, 1))], mode="eval", seed=220), "the same with affine parameters (their gradients are zeros)"),
+    "conv_transpose_grouped_zero_output": ("conv", _module_case(
+        "ConvTranspose3d", [4, 2, (1, 1, 1)], {"stride": 1, "dilation": (2, 2, 2), "groups": 2, "bias": False,
+                                               "padding": (1, 1, 1), "output_padding": 0}, [_fin((4, 2, 4, 2))],
+        steps=2, seed=381), "torch's grouped path accepts a zero output size; numtorch raised 'too small'"),
+    "max_unpool_empty_output_volume": ("pool", _module_case(
+        "MaxUnpool2d", [(2, 2)], {"stride": None, "padding": (0, 1), "ceil_mode": False}, [_fin((2, 3, 3, 1))],
+        mode="eval", input_grad=False, call="unpool", seed=25218),
+        "the index check ran on an empty output volume; torch returns it"),
+    "max_unpool_empty_batch": ("pool", _module_case(
+        "MaxUnpool1d", [3], {"stride": (1,), "padding": 0, "ceil_mode": False}, [_fin((0, 2, 3))],
+        dtype="float64", steps=2, input_grad=False, call="unpool", seed=499), "reshape(-1) of an empty batch"),
+    "lp_pool1d_output_size_error_first": ("pool", _module_case(
+        "LPPool1d", [2, (3,)], {"stride": (2,), "ceil_mode": False}, [_fin((1, 2, 2))], seed=24696),
+        "torch pools (and reports a too small output) before refusing the tuple kernel_size"),
+    "adaptive_avg_pool3d_module": ("pool", _module_case(
+        "AdaptiveAvgPool3d", [(None, 4, 2)], {}, [_fin((1, 2, 3, 1, 2))], dtype="float64", steps=2, seed=147),
+        "numtorch.nn had no AdaptiveAvgPool3d"),
 }
 
 CHECKS = {"linear_modules": check_module_case, "conv": check_module_case, "pool": check_module_case,
