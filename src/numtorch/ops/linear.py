@@ -13,7 +13,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.function import ArrayFunction, commit_inplace
-from ..autograd.grad_mode import no_grad
+from ..autograd.grad_mode import GradMode, no_grad
 from ..random import _gen
 from ._util import broadcast_error, check_tensor, torch_type_name, unbroadcast
 
@@ -329,6 +329,9 @@ def _dropout(input, p, training, inplace, feature=False, alpha=False, batched=Tr
     """The dropout family: identity when not training or p == 0, zeros when p == 1, else a random mask."""
     _check_p(p)
     x = input._data
+    if inplace and not batched and input._requires_grad and input.grad_fn is None and GradMode.enabled:
+        # torch adds the batch dimension with input.unsqueeze_(0), an in-place op on the leaf
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
     if not training or p == 0 or x.size == 0:
         return input
     if x.dtype.kind != "f":
