@@ -449,9 +449,14 @@ ACTIVATIONS = {
     "softmin": st.fixed_dictionaries({"dim": st.integers(-3, 2)}),
     "prelu": st.fixed_dictionaries({"num_parameters": st.sampled_from([1, 1, "C", 2])}),
     "normalize": _opt(p=[2.0, 1.0, 3.0, 0.5], dim=[1, -1, 0], eps=[1e-12, 0.1]),
+    # dropout only where the result does not depend on the random draw: p = 0 or 1, or not training
+    **{n: st.fixed_dictionaries({"p": st.sampled_from([0.0, 1.0, 1.5, -0.1, 0.5]), "training": st.booleans()})
+       .filter(lambda kw: not (kw["training"] and 0 < kw["p"] < 1))
+       for n in ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]},
 }
 INPLACE = {"relu", "relu6", "selu", "silu", "mish", "hardsigmoid", "hardswish", "leaky_relu", "elu", "celu",
-           "hardtanh", "threshold", "rrelu"}
+           "hardtanh", "threshold", "rrelu", "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
+           "feature_alpha_dropout"}
 
 
 @st.composite

@@ -739,6 +739,10 @@ REGRESSIONS = {
     "index_select_0d_empty_index": ("shape", {
         'op': 'index_select', 'shape': (), 'dtype': 'float32', 'seed': 0, 'dim': 0,
         'args': {'n': 0, 'index_nd': 1}}, "a 0-d input needs exactly one index"),
+    "dropout3d_inplace_unbatched_leaf": ("activation", {
+        'op': 'dropout3d', 'shape': (4,), 'dtype': 'float32', 'seed': 5, 'special': False,
+        'kw': {'p': 0.0, 'training': False}, 'inplace': 'leaf'},
+        "torch's unsqueeze_ on an unbatched leaf that requires grad raises; numtorch returned the input"),
 }
 
 CHECKS = {"unary": check_unary, "binary": check_binary, "ternary": check_ternary, "matmul": check_matmul,

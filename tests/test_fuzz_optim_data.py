@@ -2,9 +2,8 @@
 gradients (every optimizer, drawn hyperparameters, parameter groups, missing gradients), and ``default_collate`` /
 ``DataLoader`` on drawn sample structures. Parameters, optimizer state_dicts and collated batches must match, or
 both libraries must raise the same exception class."""
-import numpy as np
 import pytest
-from hypothesis import example, given
+from hypothesis import given
 
 import numtorch
 from fuzz_strategies import (Disagreement, collate_cases, compare_tree, dataloader_cases, fuzz_settings, make_array,
@@ -118,7 +117,8 @@ def test_fuzz_collate(case):
 
 
 def check_dataloader(case):
-    arrays = [make_array((case["n"],) + tuple(s), case["dtype"], case["seed"] + i) for i, s in enumerate(case["shapes"])]
+    arrays = [make_array((case["n"],) + tuple(s), case["dtype"], case["seed"] + i)
+              for i, s in enumerate(case["shapes"])]
 
     def batches(L):
         ds = L.utils.data.TensorDataset(*[L.from_numpy(a.copy()) for a in arrays])
