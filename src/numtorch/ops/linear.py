@@ -143,7 +143,13 @@ def linear(input, weight, bias=None):
     if w.ndim == 1:
         from .math import add, matmul
         if bias is not None:
-            if x.ndim == 1 and bias._data.ndim == 0:  # torch: a dot product plus a 0-d bias
+            # torch adds the bias to matmul(input, weight) only on its paths that avoid addmm: never for a 1-d bias
+            # or a 2-d input, a 0-d bias for a 1-d input, else a one-element bias or one equal to the trailing
+            # output dimensions
+            b, out = bias._data, x.shape[:-1]
+            fits = b.ndim == 0 if x.ndim == 1 else (b.ndim != 1 and x.ndim != 2 and b.ndim <= len(out) and (
+                b.size == 1 or b.shape == out[len(out) - b.ndim:]))
+            if fits:
                 return add(matmul(input, weight), bias)
             raise RuntimeError("mat2 must be a matrix, got 1-D tensor")
         return matmul(input, weight)
