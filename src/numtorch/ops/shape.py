@@ -1153,6 +1153,8 @@ def roll(input, shifts, dims=None):
     dims = (dims,) if not isinstance(dims, (tuple, list)) else tuple(dims)
     if len(shifts) != len(dims):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
+    if input._data.ndim == 0:  # torch's dim check for a 0-d tensor (the empty shortcut below is for 1+ dims)
+        raise IndexError(f"Dimension specified as {dims[0]} but tensor has no dimensions")
     if len(dims) == 1 and input._data.size == 0:  # torch clones an empty tensor before looking at the dim
         return input.clone()
     axes = tuple(wrap_dim(d, input._data.ndim, "roll") for d in dims)
