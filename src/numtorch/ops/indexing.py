@@ -124,7 +124,15 @@ def _component(v):
 
 def _parse(index, shape):
     """Parse ``index`` for a tensor of ``shape`` into an :class:`_Index`, raising torch's errors."""
-    comps = [_component(v) for v in _as_tuple(index)]
+    comps, deferred = [], None
+    for v in _as_tuple(index):
+        try:
+            comps.append(_component(v))
+        except ValueError as exc:  # a bad slice step: inside a tuple torch counts the indices first
+            if not (isinstance(index, tuple) and isinstance(v, slice)):
+                raise
+            deferred = deferred or exc
+            comps.append(("slice", None))
     nd = len(shape)
     consumed = 0
     for kind, v in comps:
@@ -139,6 +147,8 @@ def _parse(index, shape):
             raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` "
                              "in C++ to convert a 0-dim tensor to a number")
         raise IndexError(f"too many indices for tensor of dimension {nd}")
+    if deferred is not None:
+        raise deferred
     basic = []
     arrays = []  # (position in the view, kind, array)
     vshape = []
@@ -666,9 +676,10 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
     x = input._data
     idx = _index_tensor(index, "gather")
     d = wrap_dim(dim, x.ndim, "gather")
-    if x.ndim == 0:
-        _check_index_bounds(idx, 1, d)
-        return _shape._reshape(input, ())
+    if (x.ndim == 0 or idx.ndim == 0) and max(x.ndim, 1) == max(idx.ndim, 1):
+        # torch reads a 0-d input or index as one of shape (1,); the result has the index's shape
+        res = gather(_shape._reshape(input, x.shape or (1,)), d, _shape._reshape(index, idx.shape or (1,)))
+        return out_arg(_shape._reshape(res, idx.shape), out)
     if idx.size == 0:  # torch skips the shape checks for an empty index
         return out_arg(_shape._reshape(_shape._reshape(input, (-1,))[:0], idx.shape), out)
     if idx.ndim != x.ndim:
@@ -769,25 +780,29 @@ def _scatter_args(input, dim, index, src, op):
     d = wrap_dim(dim, x.ndim, op)
     if idx.size == 0:  # torch returns the input unchanged for an empty index, whatever its shape
         return np.zeros((0,), _intp), (slice(0, 0),) * (src._data.ndim if isinstance(src, Tensor) else 0)
-    if idx.ndim != x.ndim:
+    # torch compares "non-empty" shapes: a 0-d tensor counts as one of shape (1,)
+    xs1, is1 = x.shape or (1,), idx.shape or (1,)
+    if len(is1) != len(xs1):
         raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
     if isinstance(src, Tensor):
+        ss1 = src._data.shape or (1,)
         if src._data.dtype != x.dtype:
             raise RuntimeError(f"{op}(): Expected self.dtype to be equal to src.dtype")
-        if src._data.ndim != x.ndim:
+        if len(ss1) != len(xs1):
             raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
-        bad = any(idx.shape[k] > src._data.shape[k] or (k != d and idx.shape[k] > x.shape[k]) for k in range(x.ndim))
+        bad = any(is1[k] > ss1[k] or (k != d and is1[k] > xs1[k]) for k in range(len(xs1)))
         if bad:
             raise RuntimeError(f"Expected index {list(idx.shape)} to be no larger than self {list(x.shape)} apart "
                                f"from dimension {d} and to be no larger size than src {list(src._data.shape)}")
     else:
-        for k in range(x.ndim):
-            if k != d and idx.shape[k] > x.shape[k]:
+        for k in range(len(xs1)):
+            if k != d and is1[k] > xs1[k]:
                 raise RuntimeError(f"Expected index {list(idx.shape)} to be no larger than self {list(x.shape)} "
                                    f"apart from dimension {d}")
-    _check_index_bounds(idx, x.shape[d] if x.ndim else 1, d)
+    _check_index_bounds(idx, xs1[d], d)
     lin = _along_linear(x.shape, d, idx)
-    src_index = tuple(slice(0, s) for s in idx.shape)
+    src_ndim = src._data.ndim if isinstance(src, Tensor) else 0
+    src_index = tuple(slice(0, s) for s in is1)[:src_ndim]
     return lin, src_index
 
 
