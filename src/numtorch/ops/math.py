@@ -135,6 +135,16 @@ class NegFunction(ArrayFunction):
         return -g
 
 
+def _power(a, b):
+    """a ** b with torch's special exponents: 0.5 is sqrt and -0.5 is 1 / sqrt (so -0.0 gives -0.0 and -inf)."""
+    if type(b) is not _ndarray:
+        if b == 0.5:
+            return np.sqrt(a)
+        if b == -0.5:
+            return 1 / np.sqrt(a)
+    return np.power(a, b)
+
+
 class PowFunction(ArrayFunction):
     """out = a ** b;  da = g * b * a^(b-1), db = g * a^b * log(a)."""
     node_name = "PowBackward0"  # tensor ** number
@@ -143,7 +153,7 @@ class PowFunction(ArrayFunction):
     def forward(ctx, a, b):
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             try:
-                out = np.power(a, b)
+                out = _power(a, b)
             except ValueError:
                 raise broadcast_error(_shape(a), _shape(b)) from None
         ctx.save_for_backward(a, b, out)
@@ -158,7 +168,7 @@ class PowFunction(ArrayFunction):
             if na:
                 if type(b) is not _ndarray:
                     # Scalar exponent: torch gives 0 (not nan) where b == 0.
-                    ga = g * (b * np.power(a, b - 1)) if b != 0 else np.zeros_like(g)
+                    ga = g * (b * _power(a, b - 1)) if b != 0 else np.zeros_like(g)
                 else:
                     ga = np.where(b == 0, 0, g * b * np.power(a, b - 1))
                 ga = unbroadcast(ga.astype(g.dtype, copy=False), _shape(a))
@@ -333,6 +343,11 @@ negative = neg
 def pow(input, exponent, *, out=None):
     """out = input ** exponent (either may be a Python number)."""
     a, b = promote_binary(input, exponent)
+    is_bool = [t._data.dtype == np.bool_ if isinstance(t, Tensor) else isinstance(t, bool) for t in (a, b)]
+    if all(is_bool) and isinstance(b, Tensor):  # a bool exponent tensor on a bool base
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+    if isinstance(a, Tensor) and a._data.dtype == np.bool_ and isinstance(b, bool):
+        return _out(_from_array(a._data | (not b)), out)  # bool ** bool stays bool: x ** True = x, x ** False = True
     if isinstance(a, Tensor) and isinstance(b, numbers.Number) and not isinstance(b, bool):
         if a._data.dtype.kind in "iu" and b < 0 and isinstance(b, int):
             raise RuntimeError("Integers to negative integer powers are not allowed.")
@@ -1380,10 +1395,14 @@ fix = trunc
 
 
 @tensor_method()
-def round(input, *, decimals=0, out=None):
+def round(input, *, decimals=None, out=None):
     """Round to the nearest integer (halves to even), or to ``decimals`` digits:
-    :math:`y = \\mathrm{rint}(x \\cdot 10^d) / 10^d`."""
-    if decimals == 0:
+    :math:`y = \\mathrm{rint}(x \\cdot 10^d) / 10^d`.
+
+    As in torch, an integer tensor passes through ``round(x)`` but not ``round(x, decimals=...)``."""
+    if decimals is not None and decimals == 0 and isinstance(input, Tensor) and input._data.dtype.kind in "iu":
+        raise _not_implemented("round_vml_cpu", input)  # torch's round.decimals overload is floating-only
+    if not decimals:
         return _rounding(RoundFunction, input, "round", "round_vml_cpu", out)
     _check_input(input, "round")
     if input._data.dtype.kind not in "f":
@@ -2050,6 +2069,11 @@ def lerp(input, end, weight, *, out=None):
         raise RuntimeError(f"expected dtype {_c_type_name(dt)} for `end` but got dtype "
                            f"{_c_type_name(end._data.dtype)}")
     if isinstance(weight, Tensor):
+        if weight._data.dtype != dt and weight._data.ndim == 0 and dt.kind == "f":
+            # torch takes a 0-d weight of another dtype: the result promotes with it only when the inputs are 0-d
+            rt = result_type(input, weight) if input._data.ndim == 0 and end._data.ndim == 0 else input.dtype
+            input, end, weight = (t if t.dtype is rt else t.to(rt) for t in (input, end, weight))
+            dt = input._data.dtype
         if weight._data.dtype != dt:
             raise RuntimeError(f"expected dtype {_c_type_name(dt)} for `weight` but got dtype "
                                f"{_c_type_name(weight._data.dtype)}")
@@ -2121,9 +2145,10 @@ def _addc_args(input, tensor1, tensor2, value, op):
     rt = result_type(input, tensor1, tensor2)
     if rt.is_floating_point:
         value = float(value) if not isinstance(value, bool) else value
-    elif isinstance(value, float):
-        raise RuntimeError("value cannot be converted to type int64_t without overflow" if rt._category else
-                           "value cannot be converted to type bool without overflow")
+    elif isinstance(value, float) and rt._category:  # (bool tensors are refused by the kernel itself)
+        if not _pymath.isfinite(value):
+            raise RuntimeError("value cannot be converted to type int64_t without overflow")
+        value = int(value)  # torch truncates a float value for integer tensors
     ts = [t if t.dtype is rt else t.to(rt) for t in (input, tensor1, tensor2)]
     return ts, value
 
