@@ -662,6 +662,9 @@ def logsumexp(input, dim, keepdim=False, *, out=None):
         input = input.to(get_default_dtype())
     if dim is None:
         raise TypeError("logsumexp(): argument 'dim' must be tuple of ints, not NoneType")
+    if isinstance(dim, (tuple, list)) and not dim and not keepdim and input._data.ndim and input._data.size:
+        # torch reduces everything for dim=() but then writes into a 0-d result of the kept shape
+        raise RuntimeError(f"output with shape [] doesn't match the broadcast shape {[1] * input._data.ndim}")
     axes = _axes(input, dim, "logsumexp")
     return _out(LogsumexpFunction.apply(input, axes, bool(keepdim)), out)
 
@@ -1060,14 +1063,14 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     """The ``k`` largest (``largest=False``: smallest) elements along ``dim``, as ``(values, indices)`` in
     sorted order."""
     check_tensor(input, "topk")
-    if input._data.dtype == np.bool_:
-        raise RuntimeError("topk does not support bool dtypes on CPU")
     axis = wrap_dim(dim, input._data.ndim, "topk")
     size = input._data.shape[axis] if input._data.ndim else 1
     if not isinstance(k, numbers.Integral) or isinstance(k, bool):
         raise TypeError(f"topk(): argument 'k' (position 2) must be int, not {type(k).__name__}")
     if k < 0 or k > size:
         raise RuntimeError("selected index k out of range")
+    if input._data.dtype == np.bool_:  # torch checks the dim and k first
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     values, indices = TopkFunction.apply(input, int(k), axis, bool(largest))
     return return_types.topk(values, indices)
 
