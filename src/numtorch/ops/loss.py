@@ -795,8 +795,6 @@ def _nll_checks(input, target, weight, fn="nll_loss"):
     if x.ndim <= 2:
         if t.ndim > 1:
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-        if x.ndim == 1 and t.ndim == 1 and t.shape[0] != 1:
-            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {t.shape[0]}")
     elif x.ndim == 4:
         if t.ndim != 3:
             raise RuntimeError(f"only batches of spatial targets supported (3D tensors) but got targets of "
@@ -807,6 +805,8 @@ def _nll_checks(input, target, weight, fn="nll_loss"):
         raise RuntimeError(f"Expected target size {list((x.shape[0],) + x.shape[2:])}, got {list(t.shape)}")
     if t.dtype not in (np.int64, np.uint8):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {torch_type_name(t.dtype)}")
+    if x.ndim == 1 and t.ndim == 1 and t.shape[0] != 1:  # torch checks this after the target dtype
+        raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {t.shape[0]}")
     if weight is not None:
         if weight._data.ndim != 1 or weight._data.shape[0] != C:
             raise RuntimeError(f"weight tensor should be defined either for all {C} classes or no classes but got "
@@ -1121,16 +1121,17 @@ class CosineEmbeddingLossFunction(ArrayFunction):
         l = np.where(pos, 1 - cos, 0) + np.where(neg, np.maximum(cos - margin, 0), 0)
         l = l.astype(x1.dtype, copy=False)
         ctx.save_for_backward(a, b, s1, s2, den, cos, pos, neg)
-        ctx.meta = (x1.shape, x2.shape, margin, reduction, dim)
+        ctx.meta = (x1.shape, x2.shape, margin, reduction, dim, l.shape)
         return _reduce(l, reduction)
 
     @staticmethod
     def backward(ctx, g):
         a, b, s1, s2, den, cos, pos, neg = ctx.saved_tensors
-        sh1, sh2, margin, reduction, dim = ctx.meta
+        sh1, sh2, margin, reduction, dim, lshape = ctx.meta
         n1, n2 = ctx.needs_input_grad[:2]
-        gl = _grad_of_reduce(g, reduction, cos.shape, g.dtype)
+        gl = _grad_of_reduce(g, reduction, lshape, g.dtype)  # the target may broadcast the loss beyond cos
         dcos = (gl * (neg & (cos - margin >= 0)) - gl * pos).astype(g.dtype, copy=False)
+        dcos = unbroadcast(np.broadcast_to(dcos, lshape), cos.shape)
         dcos, den_, cos_ = (np.expand_dims(v, dim) for v in (dcos, den, cos))
         g1 = unbroadcast(dcos * (b / den_ - cos_ * a / np.expand_dims(s1, dim)), sh1) if n1 else None
         g2 = unbroadcast(dcos * (a / den_ - cos_ * b / np.expand_dims(s2, dim)), sh2) if n2 else None
