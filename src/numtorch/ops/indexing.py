@@ -202,6 +202,7 @@ def _parse(index, shape):
     adv = [_FULL] * len(vshape)
     ordinal = 0
     shapes = []
+    oob = None  # torch checks index bounds only while gathering: an empty result never fails
     for pos, kind, a in arrays:
         if kind == "mask":
             for j in range(a.ndim):
@@ -217,7 +218,9 @@ def _parse(index, shape):
         if a.size:
             bad = (a < -n) | (a >= n)
             if bad.any():
-                raise IndexError(f"index {a[bad].flat[0]} is out of bounds for dimension {ordinal} with size {n}")
+                oob = oob or IndexError(f"index {a[bad].flat[0]} is out of bounds for dimension {ordinal} with size "
+                                        f"{n}")
+                a = np.where(bad, 0, a)
             neg = a < 0
             if neg.any():
                 a = np.where(neg, a + n, a)
@@ -229,6 +232,9 @@ def _parse(index, shape):
     except ValueError:
         raise IndexError("shape mismatch: indexing tensors could not be broadcast together with shapes "
                          + ", ".join(str(list(s)) for s in shapes)) from None
+    if oob is not None and (_prod(np.broadcast_shapes(*shapes)) * _prod(v for v, a in zip(vshape, adv)
+                                                                         if a is _FULL)):
+        raise oob
     unique = len(arrays) == 1 and arrays[0][1] == "mask"
     return _Index(tuple(basic), tuple(adv), "IndexBackward0", unique, tuple(vshape))
 
@@ -998,8 +1004,26 @@ def index_add(input, dim, index, source, *, alpha=1):
         raise RuntimeError(f"index_add_(): Number of indices ({idx.size}) should be equal to source.size(dim): "
                            f"({m}), for dim: {d}")
     _check_source(input, source, d, idx, "index_add_")
+    if x.size == 0:  # torch neither checks the indices nor adds anything into an empty tensor
+        return _EmptyIndexAddFunction.apply(input, source)
     _check_index_bounds(idx, x.shape[d], d)
     return IndexAddFunction.apply(input, source, d, idx, alpha)
+
+
+class _EmptyIndexAddFunction(ArrayFunction):
+    """index_add into an empty tensor: out = input (empty);  dx = g, and the source gradient fails as torch's
+    index_select of the empty gradient does."""
+    node_name = "IndexAddBackward0"
+
+    @staticmethod
+    def forward(ctx, x, source):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        if ctx.needs_input_grad[1]:
+            raise RuntimeError("index_select(): self indexing axis dim should be positive")
+        return g, None
 
 
 @tensor_method()
