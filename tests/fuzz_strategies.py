@@ -89,9 +89,9 @@ seeds = st.integers(0, 2 ** 16)
 _SPECIAL = np.array([0.0, -0.0, 1.0, -1.0, 0.5, 2.0, np.inf, -np.inf, np.nan])
 
 
-def make_array(shape, dtype, seed, low=-2.0, high=2.0, special=False, nan=True):
+def make_array(shape, dtype, seed, low=-2.0, high=2.0, special=False, nan=True, inf=True):
     """Seeded inputs: uniform in [low, high); with ``special`` about a third replaced by 0, +-1, +-inf, nan, ...
-    (no nan when ``nan`` is false)."""
+    (no nan when ``nan`` is false, no infinities when ``inf`` is false)."""
     rng = np.random.default_rng(seed)
     if np.dtype(dtype).kind == "b":
         return np.asarray(rng.random(shape) < 0.5)
@@ -100,7 +100,8 @@ def make_array(shape, dtype, seed, low=-2.0, high=2.0, special=False, nan=True):
     a = np.asarray(rng.uniform(low, high, shape))
     if special:
         pick = rng.random(shape) < 0.35
-        a[pick] = rng.choice(_SPECIAL if nan else _SPECIAL[:-1], size=int(pick.sum()))
+        values = [v for v in _SPECIAL if (nan or not np.isnan(v)) and (inf or not np.isinf(v))]
+        a[pick] = rng.choice(values, size=int(pick.sum()))
     return a.astype(dtype)
 
 

@@ -1,4 +1,6 @@
-"""Fuzzing the tensor ops against torch: elementwise math and broadcasting, matrix products, reductions.
+"""Fuzzing the tensor ops against torch: elementwise math and broadcasting, matrix products, reductions and scans,
+shape and indexing ops, activations (and dropout where it is deterministic), interpolate, pad, losses,
+scaled_dot_product_attention, linear/bilinear/embedding/one_hot.
 
 Each test draws cases from ``fuzz_strategies`` (``NUMTORCH_FUZZ_EXAMPLES`` sets the budget) and runs them through
 ``check_call``: same exception class when torch refuses, otherwise the same outputs, dtypes, shapes and input
@@ -8,11 +10,10 @@ import numpy as np
 import pytest
 from hypothesis import example, given
 
-from fuzz_strategies import (activation_cases, binary_cases, check_call, fuzz_settings, interpolate_cases,
-                             linear_cases, loss_cases, make_array, matmul_cases, pad_cases, reduce_cases, sdpa_cases,
-                             shape_cases,
-                             run_case, ternary_cases, unary_cases)
 import numtorch
+from fuzz_strategies import (activation_cases, binary_cases, check_call, fuzz_settings, interpolate_cases,
+                             linear_cases, loss_cases, make_array, matmul_cases, pad_cases, reduce_cases, run_case,
+                             same_error, sdpa_cases, shape_cases, ternary_cases, unary_cases)
 from helpers import to_nt, to_torch, torch
 
 pytestmark = pytest.mark.torch
@@ -113,6 +114,10 @@ def check_matmul(case):
     b = make_array(case["shape_b"], case["dtype_b"], case["seed"] + 1)
     op = case["op"]
     fn = (lambda L, x, y: x @ y) if op == "__matmul__" else (lambda L, x, y: getattr(L, op)(x, y))
+    if (case["dtype"] == "float16" and case["dtype_b"] != "float16" and 0 in case["shape_a"][-1:]
+            and max(len(case["shape_a"]), len(case["shape_b"])) >= 3):
+        # without gradients torch skips its dtype check for an empty batched product
+        return  # (test_torch_matmul_empty_mixed_dtypes)
     check_call(fn, [a, b], dtype=_tol_dtype(case["dtype"], case["dtype_b"]))
 
 
@@ -124,9 +129,12 @@ def test_fuzz_matmul(case):
 
 # ---------------------------------------------------------------------- reductions
 def check_reduce(case):
-    x = make_array(case["shape"], case["dtype"], case["seed"],
-                   special=case["special"] and case["dtype"].startswith("float"))
     op, dim, keepdim, kw = case["op"], case["dim"], case["keepdim"], dict(case["kw"])
+    # torch's mode counts each nan apart and then reports odd indices; its var_mean/std_mean mean is nan beside an
+    # infinity (Welford), unlike torch.mean (test_torch_var_mean_inf): neither is drawn with those values
+    x = make_array(case["shape"], case["dtype"], case["seed"],
+                   special=case["special"] and case["dtype"].startswith("float"), nan=op != "mode",
+                   inf=op not in ("var_mean", "std_mean"))
 
     def fn(L, a):
         kws = dict(kw)
@@ -175,7 +183,8 @@ TORCH_NAN_GRAD_INCONSISTENT = ("relu6", "selu", "hardswish", "elu", "celu", "har
 def check_activation(case):
     op, kw, inplace, dtype = case["op"], dict(case["kw"]), case["inplace"], case["dtype"]
     x = make_array(case["shape"], dtype, case["seed"], special=case["special"],
-                   nan=op not in TORCH_NAN_GRAD_INCONSISTENT)
+                   nan=op not in TORCH_NAN_GRAD_INCONSISTENT,
+                   inf=not (op == "gelu" and kw.get("approximate", "none") == "none"))  # test_torch_gelu_inf
     arrays = [x]
     if op == "prelu":
         k = kw.pop("num_parameters")
@@ -368,7 +377,12 @@ def check_interpolate(case):
         ours, theirs = fn(numtorch, to_nt(x)), fn(torch, to_torch(x))
         assert tuple(ours.shape) == tuple(theirs.shape) and str(ours.dtype)[9:] == str(theirs.dtype)[6:]
         return
-    check_call(fn, [x], dtype=case["dtype"])
+    tol = None
+    if case["dtype"] == "float16" and mode in ("bicubic", "trilinear"):
+        # 16 (bicubic, with negative lobes) or 8 weighted taps summed in half precision by numtorch and in float32
+        # by torch: the sums differ by several half-precision ulps of the inputs (observed 5e-3 on inputs < 2)
+        tol = (1.2e-2, 1e-2, 0.0, 0.0)
+    check_call(fn, [x], dtype=case["dtype"], tol=tol)
 
 
 @fuzz_settings(2)
@@ -382,7 +396,18 @@ def check_pad(case):
     kw = {"mode": case["mode"]}
     if case["value"] is not None:
         kw["value"] = case["value"]
-    check_call(lambda L, a: L.nn.functional.pad(a, case["pad"], **kw), [x], dtype=case["dtype"])
+    fn = lambda L, a: L.nn.functional.pad(a, case["pad"], **kw)   # noqa: E731
+    if case["mode"] == "circular" and min(case["pad"]) < 0:
+        # torch's circular padding with a negative (cropping) pad can read uninitialised memory in the forward
+        # and gives wrong gradients (test_torch_circular_pad_negative): compare refusals and shapes only
+        try:
+            theirs = fn(torch, to_torch(x))
+        except Exception as t_exc:
+            same_error(t_exc, lambda: fn(numtorch, to_nt(x)))
+            return
+        assert tuple(fn(numtorch, to_nt(x)).shape) == tuple(theirs.shape)
+        return
+    check_call(fn, [x], dtype=case["dtype"])
 
 
 @fuzz_settings(2)
@@ -471,9 +496,13 @@ def _loss_inputs(case):
     elif loss == "triplet_margin_loss":
         s = (c,) if unb else (n, c)
         add(f(s), True), add(f(s), True), add(f(bad(s)), True)
-    # a target that is floating may ask for a gradient too (torch refuses for some losses)
-    if tgrad and len(arrays) > 1 and arrays[1].dtype.kind == "f":
+    # a target that is floating may ask for a gradient too (torch refuses for some losses); not for poisson_nll_loss
+    # with full=True, whose target gradient torch makes nan at 0 (test_torch_poisson_full_target_grad)
+    if tgrad and len(arrays) > 1 and arrays[1].dtype.kind == "f" and not (loss == "poisson_nll_loss"
+                                                                          and kw.get("full")):
         flags[1] = True
+    if loss == "multi_margin_loss" and not unb and n == 0 and kw["reduction"] == "mean":
+        kw["reduction"] = "sum"  # torch's mean over no samples returns uninitialised memory instead of nan
 
     def fn(L, *xs):
         F = L.nn.functional
@@ -743,6 +772,61 @@ REGRESSIONS = {
         'op': 'dropout3d', 'shape': (4,), 'dtype': 'float32', 'seed': 5, 'special': False,
         'kw': {'p': 0.0, 'training': False}, 'inplace': 'leaf'},
         "torch's unsqueeze_ on an unbatched leaf that requires grad raises; numtorch returned the input"),
+    "linear_1d_weight_0d_bias_batched": ("linear", {
+        'op': 'linear', 'lead': (2, 2), 'in1': 3, 'in2': 2, 'out': 3, 'bias': True, 'weight_1d': True, 'kw': {},
+        'mismatch': False, 'dtype': 'float32', 'seed': 115},
+        "a 1-d weight with a 0-d bias on a batched input raised; torch adds the bias to the matmul"),
+    "roll_0d_dim": ("shape", {'op': 'roll', 'shape': (), 'dtype': 'float32', 'seed': 399, 'dim': 1,
+                              'args': {'shifts': 0, 'dims': -1}}, "NumPy's AxisError leaked; torch's IndexError"),
+    "getitem_tuple_counts_before_step": ("shape", {
+        'op': 'getitem', 'shape': (), 'dtype': 'float32', 'seed': 43209, 'dim': 1,
+        'args': {'index': (slice(-2, None, -1),), 'value': 'scalar'}},
+        "inside a tuple torch reports too many indices (IndexError) before a negative step (ValueError)"),
+    "getitem_out_of_bounds_empty_result": ("shape", {
+        'op': 'getitem', 'shape': (3, 4, 1, 2), 'dtype': 'int64', 'seed': 7824, 'dim': 0,
+        'args': {'index': (slice(None, None, None), [3, -5, 0], slice(None, 0, 1)), 'value': 'scalar'}},
+        "an out-of-bounds index with an empty result: torch gathers nothing and does not check"),
+    "scatter_add_0d_index_1d_input": ("shape", {
+        'op': 'scatter_add', 'shape': (1,), 'dtype': 'float32', 'seed': 0, 'dim': 0,
+        'args': {'index_shape': ()}}, "torch reads a 0-d index as shape (1,)"),
+    "gather_0d_index_1d_input": ("shape", {
+        'op': 'gather', 'shape': (3,), 'dtype': 'float32', 'seed': 79, 'dim': 0, 'args': {'index_shape': ()}},
+        "the same for gather"),
+    "index_add_into_empty": ("shape", {
+        'op': 'index_add', 'shape': (0, 3, 0, 1), 'dtype': 'float32', 'seed': 1496, 'dim': 0,
+        'args': {'n': 3, 'index_nd': 1}}, "torch skips the index check for an empty self"),
+    "bool_pow_bool": ("binary", {
+        'op': '__pow__', 'shape_a': (), 'shape_b': (1, 1), 'dtype_a': 'bool', 'dtype_b': 'bool',
+        'other': 'tensor', 'scalar': -1.5, 'seed': 794, 'special': True, 'kw': {}},
+        "bool ** bool gave int8; torch raises NotImplementedError"),
+    "pow_half_at_negative_zero": ("unary", {
+        'op': 'pow', 'shape': (3, 3, 3), 'dtype': 'float32', 'seed': 264, 'special': True,
+        'kw': {'exponent': 0.5}, 'low': -2.0, 'high': 2.0},
+        "x ** 0.5 backward at -0.0: torch's rsqrt gives -inf, NumPy's power +inf"),
+    "round_int_with_decimals": ("unary", {
+        'op': 'round', 'shape': (3,), 'dtype': 'int64', 'seed': 34774, 'special': True, 'kw': {'decimals': 0},
+        'low': -20.0, 'high': 20.0}, "torch's round(decimals=...) refuses integers"),
+    "lerp_0d_weight_other_dtype": ("ternary", {
+        'op': 'lerp', 'shapes': ((4,), (4,), ()), 'dtypes': ('float32', 'float32', 'float64'), 'seed': 672,
+        'scalar': None, 'value': 0.5}, "torch takes a 0-d weight of another dtype"),
+    "addcmul_int_float_value": ("ternary", {
+        'op': 'addcmul', 'shapes': ((), (), (3,)), 'dtypes': ('int64', 'int64', 'int64'), 'seed': 1444,
+        'scalar': -1.0, 'value': -2.0}, "torch truncates a float value for integer tensors"),
+    "logsumexp_empty_dim_tuple": ("reduce", {
+        'op': 'logsumexp', 'shape': (2, 2, 2, 2), 'dtype': 'float64', 'dim': (), 'keepdim': False, 'kw': {},
+        'seed': 7851, 'special': False}, "torch raises its output-shape error for dim=()"),
+    "topk_bool_checks_dim_first": ("reduce", {
+        'op': 'topk', 'shape': (1,), 'dtype': 'bool', 'dim': 1, 'keepdim': True,
+        'kw': {'k': 3, 'largest': True, 'sorted': True}, 'seed': 9079, 'special': False},
+        "the bool error came before torch's dim IndexError"),
+    "cross_entropy_target_dtype_first": ("loss", {
+        'loss': 'cross_entropy_prob', 'n': 2, 'c': 1, 'extra': (), 'seed': 3, 'dtype': 'float32',
+        'unbatched': True, 'bad_target': True, 'target_grad': True, 'weight': None, 'kw': {'reduction': 'mean'}},
+        "for a 1-d input torch checks the target dtype before the target size"),
+    "cosine_embedding_broadcast_target": ("loss", {
+        'loss': 'cosine_embedding_loss', 'n': 1, 'c': 2, 'extra': (), 'seed': 7919, 'dtype': 'float64',
+        'unbatched': False, 'bad_target': True, 'target_grad': True, 'kw': {'reduction': 'mean'}},
+        "the mean's gradient divided by the pair count, not by the broadcast loss size"),
 }
 
 CHECKS = {"unary": check_unary, "binary": check_binary, "ternary": check_ternary, "matmul": check_matmul,
@@ -791,6 +875,51 @@ def test_torch_clamp_tensor_bound_broadcast():
 def test_torch_addcdiv_int_divisor_backward():
     arrays = [np.array(2, dtype=np.int64), make_array((2,), "float32", 0), np.array([3, 2], dtype=np.int64)]
     check_call(lambda L, x, t1, t2: L.addcdiv(x, t1, t2, value=-2.0), arrays, dtype="float32")
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="torch bug: circular padding that crops (-2) and then wraps (3) more than the cropped width "
+                          "returns [x2, x2, x2, x2] but back-propagates only one of the four gradients; numtorch's "
+                          "gradient is the sum. (Other negative circular pads read uninitialised memory in torch.)")
+def test_torch_circular_pad_negative():
+    x = make_array((3, 3), "float64", 65535)
+    check_call(lambda L, a: L.nn.functional.pad(a, (-2, 3), mode="circular"), [x], dtype="float64")
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="torch bug: matmul of a batched operand with an empty contraction dimension skips the dtype "
+                          "check it makes otherwise (float16 @ int64 gives an int64 result); numtorch refuses the "
+                          "mixed dtypes as torch does for non-empty operands or when a gradient is needed")
+def test_torch_matmul_empty_mixed_dtypes():
+    arrays = [make_array((2, 1, 0), "float32", 0), make_array((1, 0, 3), "int64", 1)]
+    check_call(lambda L, a, b: L.matmul(a, b), arrays, dtype="float32", forward_only=True)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="torch bug: var_mean/std_mean return a nan mean when the values include an infinity "
+                          "(Welford's update subtracts inf from inf) while torch.mean gives the infinity; numtorch's "
+                          "mean is torch.mean's")
+def test_torch_var_mean_inf():
+    x = np.array([1.0, -np.inf, 2.0, 0.5])
+    check_call(lambda L, a: L.var_mean(a, dim=0), [x], dtype="float64", forward_only=True)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="torch bug: poisson_nll_loss(full=True) masks the Stirling term with masked_fill where "
+                          "target <= 1, whose backward multiplies the masked zero by the term's nan derivative at "
+                          "target 0; numtorch's target gradient there is the derivative of the loss, -input")
+def test_torch_poisson_full_target_grad():
+    arrays = [make_array((4,), "float64", 0), np.array([0.0, 1.0, 2.0, 3.0])]
+    check_call(lambda L, x, t: L.nn.functional.poisson_nll_loss(x, t, full=True, reduction="sum"), arrays,
+               dtype="float64", grad=[True, True])
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="torch bug: gelu(+inf) is nan with approximate='none' (the exact erf form), although "
+                          "torch.erf(inf) is 1 and the tanh form gives inf; numtorch gives inf")
+def test_torch_gelu_inf():
+    check_call(lambda L, a: L.nn.functional.gelu(a), [np.array([np.inf, 1.0, -1.0], np.float32)], dtype="float32",
+               forward_only=True)
 
 
 @pytest.mark.xfail(strict=True, raises=AssertionError,
