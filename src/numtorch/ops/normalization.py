@@ -34,7 +34,7 @@ import warnings
 
 import numpy as np
 
-from .._dtype import finfo, get_default_dtype
+from .._dtype import get_default_dtype
 from .._size import Size
 from .._tensor import Tensor
 from ..autograd.function import ArrayFunction
@@ -673,7 +673,8 @@ def rms_norm(input: Tensor, normalized_shape, weight=None, eps=None) -> Tensor:
         input: ``(*, *normalized_shape)``.
         normalized_shape: list or tuple of the trailing dimensions.
         weight: :math:`\gamma` of shape ``normalized_shape``, or ``None``.
-        eps: added to the mean square; ``None`` means ``finfo(input.dtype).eps``. Default: ``None``.
+        eps: added to the mean square; ``None`` means ``finfo(input.dtype).eps`` (float32's for float16, torch's
+            compute type). Default: ``None``.
 
     Shape:
         ``(*, *normalized_shape) -> (*, *normalized_shape)``.
@@ -683,8 +684,8 @@ def rms_norm(input: Tensor, normalized_shape, weight=None, eps=None) -> Tensor:
     _check_affine_shape(weight, "weight", shape)
     _check_trailing(input, shape, "")
     _check_float(input, "rms_norm")
-    if eps is None:
-        eps = float(finfo(input.dtype).eps)
+    if eps is None:  # torch takes the epsilon of its compute type: float32 for half precision
+        eps = float(np.finfo(np.float32 if input._data.dtype == np.float16 else input._data.dtype).eps)
     if weight is not None and weight._data.dtype != input._data.dtype:
         names = {"float32": "float", "float64": "double", "float16": "c10::Half"}
         warnings.warn(f"Mismatch dtype between input and weight: input dtype = {names[input._data.dtype.name]}, "
