@@ -716,9 +716,10 @@ def _conv_transposend(input, weight, bias, stride, padding, output_padding, grou
         shape = [0, c_out] + [1] * (d == 1) + list(out)
         i = next(i for i, o in enumerate(shape) if o < 0)
         raise RuntimeError(f"invalid shape dimension {shape[i]} at index {i} of shape {shape}")
-    # torch's oneDNN kernel (float32 with a batch > 1 or groups > 1) accepts a zero output size; its native
-    # kernels refuse it; a negative size always fails
-    zero_ok = x.dtype == np.float32 and (groups > 1 or (not unbatched and xs[0] > 1))
+    # torch's oneDNN kernel (float32 with a batch > 1 or groups > 1, output_padding < stride) accepts a zero
+    # output size; its native kernels refuse it; a negative size always fails
+    zero_ok = (x.dtype == np.float32 and (groups > 1 or (not unbatched and xs[0] > 1))
+               and all(op_ < st for op_, st in zip(output_padding, stride)))
     if not empty and any(o < 0 or (o == 0 and not zero_ok) for o in out):
         s_in, s_out = S, out
         if d == 1:
