@@ -294,6 +294,10 @@ REGRESSIONS = {
         "MaxPool3d", [3], {"stride": 3, "padding": 1, "ceil_mode": True, "dilation": (1, 2, 1),
                            "return_indices": False}, [_fin((2, 3, 2, 1, 3))], dtype="float64", mode="eval",
         steps=2, seed=278), "a window of padding only: -inf forward (compared), torch's backward is unsafe there"),
+    "conv_transpose_zero_output_output_padding": ("conv", _module_case(
+        "ConvTranspose1d", [1, 2, 1], {"stride": 1, "dilation": 2, "groups": 1, "bias": False, "padding": 1,
+                                       "output_padding": 1}, [_fin((2, 1, 1))]),
+        "output_padding >= stride sends torch to its native kernel, which refuses a zero output size"),
 }
 
 CHECKS = {"linear_modules": check_module_case, "conv": check_module_case, "pool": check_module_case,
