@@ -136,12 +136,20 @@ class NegFunction(ArrayFunction):
 
 
 def _power(a, b):
-    """a ** b with torch's special exponents: 0.5 is sqrt and -0.5 is 1 / sqrt (so -0.0 gives -0.0 and -inf)."""
-    if type(b) is not _ndarray:
+    """a ** b with torch's special exponents: 0.5 is sqrt and -0.5 is 1 / sqrt for float32/64 (so -0.0 gives -0.0
+    and -inf); integer powers with a negative exponent are 1 for a base 1, +-1 for -1 and 0 otherwise."""
+    dt = np.result_type(a, b)
+    if type(b) is not _ndarray and dt in (np.float32, np.float64):
         if b == 0.5:
             return np.sqrt(a)
         if b == -0.5:
             return 1 / np.sqrt(a)
+    if dt.kind in "iu" and np.any(np.asarray(b) < 0):
+        a, b = np.broadcast_arrays(a, b)
+        neg = b < 0
+        out = np.power(a, np.where(neg, 0, b))
+        odd = (b % 2) != 0
+        return np.where(neg, np.where(a == 1, 1, np.where(a == -1, np.where(odd, -1, 1), 0)), out).astype(dt)
     return np.power(a, b)
 
 
@@ -344,7 +352,8 @@ def pow(input, exponent, *, out=None):
     """out = input ** exponent (either may be a Python number)."""
     a, b = promote_binary(input, exponent)
     is_bool = [t._data.dtype == np.bool_ if isinstance(t, Tensor) else isinstance(t, bool) for t in (a, b)]
-    if all(is_bool) and isinstance(b, Tensor):  # a bool exponent tensor on a bool base
+    if all(is_bool) and isinstance(b, Tensor):  # a bool exponent tensor on a bool base (after broadcasting)
+        broadcast_shape(_shape(a._data if isinstance(a, Tensor) else a), b._data.shape)
         raise NotImplementedError("\"pow\" not implemented for 'Bool'")
     if isinstance(a, Tensor) and a._data.dtype == np.bool_ and isinstance(b, bool):
         return _out(_from_array(a._data | (not b)), out)  # bool ** bool stays bool: x ** True = x, x ** False = True
@@ -1935,7 +1944,7 @@ class RemainderFunction(ArrayFunction):
         gb = None
         if nb:
             with np.errstate(divide="ignore", invalid="ignore"):
-                gb = unbroadcast(-g * np.floor(a / b), _shape(b))
+                gb = unbroadcast(-g * np.floor_divide(a, b), _shape(b))  # Python's floor division, as torch's
         return ga, gb
 
 
@@ -2512,7 +2521,8 @@ def _bitwise(ufunc, input, other, op, out):
     """Bitwise ops work on integer and bool tensors only (torch's NotImplementedError otherwise)."""
     a, b = promote_binary(input, other)
     x = a if isinstance(a, Tensor) else b
-    if x._data.dtype.kind not in "iub":
+    broadcast_shape(_shape(a._data if isinstance(a, Tensor) else a), _shape(b._data if isinstance(b, Tensor) else b))
+    if x._data.dtype.kind not in "iub":  # (torch reports a broadcast error first)
         raise _not_implemented(op + "_cpu", x)
     aa = a._data if isinstance(a, Tensor) else a
     bb = b._data if isinstance(b, Tensor) else b
@@ -2609,7 +2619,7 @@ Tensor.__mul__ = mul
 Tensor.__rmul__ = _r(mul)
 Tensor.__imul__ = mul_
 Tensor.__truediv__ = div
-Tensor.__rtruediv__ = _r(div)
+Tensor.__rtruediv__ = lambda self, other: mul(reciprocal(self), other)  # torch's: differentiated through 1/self
 Tensor.__itruediv__ = div_
 Tensor.__floordiv__ = floor_divide
 Tensor.__rfloordiv__ = _r(floor_divide)
