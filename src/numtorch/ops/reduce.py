@@ -927,7 +927,17 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     elif isinstance(p, Tensor):
         p = p.item()
     axes = _axes(input, dim, "norm")
-    return _out(VectorNormFunction.apply(input, float(p), axes, bool(keepdim)), out)
+    p = float(p)
+    if np.isinf(p) and input._data.size == 0:  # max/min of nothing
+        word = "inf" if p > 0 else "-inf"
+        empty = [a for a in axes if input._data.shape[a] == 0]
+        if dim is None or (isinstance(dim, (tuple, list)) and not dim):
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {word} norm on an empty tensor because the "
+                               f"operation does not have an identity")
+        if empty:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {word} norm on the dimension {empty[0]}"
+                               f"because this dimension is empty and the operation does not have an identity")
+    return _out(VectorNormFunction.apply(input, p, axes, bool(keepdim)), out)
 
 
 # ---------------------------------------------------------------------- any, all, count_nonzero
@@ -1173,6 +1183,10 @@ def _median(input, dim, keepdim, op, all_fn, dim_fn):
     check_tensor(input, op)
     is_bool = input._data.dtype == np.bool_
     if dim is None:
+        if input._data.size == 0 and input._data.dtype.kind in "biu":
+            # torch's nan result cast to the dtype: True for bool, the most negative integer (x86) for ints
+            v = True if is_bool else np.iinfo(input._data.dtype).min
+            return _from_array(np.asarray(v, dtype=input._data.dtype))
         if is_bool:
             raise NotImplementedError(f"\"{op}_cpu\" not implemented for 'Bool'")
         if keepdim:
