@@ -938,7 +938,12 @@ def index_select(input, dim, index, *, out=None):
     idx = _index_tensor(index, "index_select").reshape(-1)
     if x.ndim == 0 and idx.size != 1:
         raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)")
+    if idx.size and n == 0:
+        raise RuntimeError("index_select(): self indexing axis dim should be positive")
     if idx.size and ((idx < 0).any() or (idx >= n).any()):
+        if x.size == 0 or (x.ndim == 2 and d == 1):  # torch's kernels for these report it this way
+            bad = idx[(idx < 0) | (idx >= n)][0]
+            raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={n}")
         raise IndexError("index out of range in self")
     if x.ndim == 0:
         return out_arg(_shape._reshape(input, ()), out)
@@ -1004,9 +1009,13 @@ def index_add(input, dim, index, source, *, alpha=1):
         raise RuntimeError(f"index_add_(): Number of indices ({idx.size}) should be equal to source.size(dim): "
                            f"({m}), for dim: {d}")
     _check_source(input, source, d, idx, "index_add_")
-    if x.size == 0:  # torch neither checks the indices nor adds anything into an empty tensor
+    n = x.shape[d] if x.ndim else 1
+    if x.ndim <= 1:  # torch's 1-d path checks like index_select
+        if idx.size and ((idx < 0) | (idx >= n)).any():
+            raise IndexError("index out of range in self")
+    elif x.size == 0:  # torch neither checks the indices nor adds anything into an empty tensor
         return _EmptyIndexAddFunction.apply(input, source)
-    _check_index_bounds(idx, x.shape[d], d)
+    _check_index_bounds(idx, n, d)
     return IndexAddFunction.apply(input, source, d, idx, alpha)
 
 
