@@ -322,9 +322,13 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise NotImplementedError(f"\"upsample_{mode.replace('-', '_')}{dim}d\" not implemented for "
                                   f"'{torch_type_name(x.dtype)}'")
     kind = {"nearest": "nearest", "nearest-exact": "nearest-exact", "bicubic": "cubic"}.get(mode, "linear")
+    # half precision: coordinates and weights in float32 as torch's (its opmath type), then rounded once
+    tap_dtype = np.dtype(np.float32) if x.dtype == np.float16 else x.dtype
     taps = tuple(_axis_taps(kind, s_in, s_out, None if scales is None else scales[a], align_corners, antialias,
-                            x.dtype)
+                            tap_dtype)
                  for a, (s_in, s_out) in enumerate(zip(spatial, out_size)))
+    if tap_dtype != x.dtype:
+        taps = tuple((i, None if w is None else w.astype(x.dtype)) for i, w in taps)
     name = _NODE_NAMES[(mode, dim)]
     if antialias:
         name = name.replace("2DBackward0", "2DAaBackward0")
