@@ -1010,10 +1010,14 @@ def index_add(input, dim, index, source, *, alpha=1):
                            f"({m}), for dim: {d}")
     _check_source(input, source, d, idx, "index_add_")
     n = x.shape[d] if x.ndim else 1
-    if x.ndim <= 1:  # torch's 1-d path checks like index_select
+    # torch's kernels differ in how they refuse an index out of range: its loop over the first or last dim
+    # (alpha 1, 2+ dims) raises RuntimeError, the other paths IndexError; nothing is checked for an empty input
+    # of 2+ dims
+    strided = alpha == 1 and x.ndim >= 2 and d in (0, x.ndim - 1)
+    if not strided and (x.ndim <= 1 or x.size):
         if idx.size and ((idx < 0) | (idx >= n)).any():
             raise IndexError("index out of range in self")
-    elif x.size == 0:  # torch neither checks the indices nor adds anything into an empty tensor
+    if x.ndim >= 2 and x.size == 0:
         return _EmptyIndexAddFunction.apply(input, source)
     _check_index_bounds(idx, n, d)
     return IndexAddFunction.apply(input, source, d, idx, alpha)
