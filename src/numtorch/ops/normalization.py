@@ -494,6 +494,11 @@ def _instance_norm(input, running_mean, running_var, weight, bias, use_input_sta
     _check_float(input, "batch_norm")
     _check_same_dtype(input, weight, bias, running_mean, running_var)
     if input._data.size == 0:
+        if n == 0 and use_input_stats and running_mean is not None:
+            # torch averages the (absent) instance statistics of an empty batch into the buffers: nan
+            for buf in (running_mean, running_var):
+                buf._data[...] = np.nan
+                buf._vc[0] += 1
         return InstanceNormEmptyFunction.apply(input, weight, bias, c)
     if not use_input_stats:
         fn = InstanceNormEvalUnbatchedFunction if unbatched else InstanceNormEvalFunction
