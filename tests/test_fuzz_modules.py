@@ -298,6 +298,10 @@ REGRESSIONS = {
         "ConvTranspose1d", [1, 2, 1], {"stride": 1, "dilation": 2, "groups": 1, "bias": False, "padding": 1,
                                        "output_padding": 1}, [_fin((2, 1, 1))]),
         "output_padding >= stride sends torch to its native kernel, which refuses a zero output size"),
+    "instance_norm_empty_batch_running_stats": ("norm", _module_case(
+        "InstanceNorm2d", [3], {"eps": 1e-05, "momentum": 0.5, "affine": False, "track_running_stats": True},
+        [_fin((0, 3, 2, 2))], steps=2, input_grad=False, seed=3),
+        "torch averages no instance statistics into the buffers (nan); numtorch left them unchanged"),
 }
 
 CHECKS = {"linear_modules": check_module_case, "conv": check_module_case, "pool": check_module_case,

@@ -128,13 +128,28 @@ def test_fuzz_matmul(case):
 
 
 # ---------------------------------------------------------------------- reductions
+def _no_dof(case):
+    """Whether a var/std case reduces no more elements than its correction (degrees of freedom <= 0)."""
+    shape, dim, kw = case["shape"], case["dim"], case["kw"]
+    nd = len(shape)
+    if dim is None or dim == ():
+        n = int(np.prod(shape))
+    else:
+        dims = dim if isinstance(dim, tuple) else (dim,)
+        n = int(np.prod([shape[d % nd] for d in dims if nd and -nd <= d < nd] or [1]))
+    correction = kw.get("correction", 1 if kw.get("unbiased", True) else 0)
+    return n <= correction
+
+
 def check_reduce(case):
     op, dim, keepdim, kw = case["op"], case["dim"], case["keepdim"], dict(case["kw"])
     # torch's mode counts each nan apart and then reports odd indices; its var_mean/std_mean mean is nan beside an
-    # infinity (Welford), unlike torch.mean (test_torch_var_mean_inf): neither is drawn with those values
-    x = make_array(case["shape"], case["dtype"], case["seed"],
-                   special=case["special"] and case["dtype"].startswith("float"), nan=op != "mode",
-                   inf=op not in ("var_mean", "std_mean"))
+    # infinity (Welford), unlike torch.mean (test_torch_var_mean_inf); its var/std gradients with no degrees of
+    # freedom left beside infinities follow no rule we could pin down: none of these is drawn with those values
+    special = case["special"] and case["dtype"].startswith("float")
+    x = make_array(case["shape"], case["dtype"], case["seed"], special=special, nan=op != "mode",
+                   inf=op not in ("var_mean", "std_mean") and not (op in ("var", "std") and _no_dof(case)))
+    ties = case["dtype"] in ("int64", "bool") or special
 
     def fn(L, a):
         kws = dict(kw)
@@ -143,7 +158,9 @@ def check_reduce(case):
         if op in ("softmax", "log_softmax", "cumsum", "cumprod"):
             return getattr(L, op)(a, dim, **kws)
         if op == "topk":
-            return L.topk(a, dim=dim, **kws)
+            res = L.topk(a, dim=dim, **kws)
+            # torch does not define which of equal values topk reports (integers and special values tie)
+            return res.values if ties else res
         if op in ("sort", "argsort"):
             return getattr(L, op)(a, dim=-1 if dim is None else dim, **kws)
         if op == "msort":
@@ -377,12 +394,7 @@ def check_interpolate(case):
         ours, theirs = fn(numtorch, to_nt(x)), fn(torch, to_torch(x))
         assert tuple(ours.shape) == tuple(theirs.shape) and str(ours.dtype)[9:] == str(theirs.dtype)[6:]
         return
-    tol = None
-    if case["dtype"] == "float16" and mode in ("bicubic", "trilinear"):
-        # 16 (bicubic, with negative lobes) or 8 weighted taps summed in half precision by numtorch and in float32
-        # by torch: the sums differ by several half-precision ulps of the inputs (observed 5e-3 on inputs < 2)
-        tol = (1.2e-2, 1e-2, 0.0, 0.0)
-    check_call(fn, [x], dtype=case["dtype"], tol=tol)
+    check_call(fn, [x], dtype=case["dtype"])
 
 
 @fuzz_settings(2)
@@ -398,14 +410,8 @@ def check_pad(case):
         kw["value"] = case["value"]
     fn = lambda L, a: L.nn.functional.pad(a, case["pad"], **kw)   # noqa: E731
     if case["mode"] == "circular" and min(case["pad"]) < 0:
-        # torch's circular padding with a negative (cropping) pad can read uninitialised memory in the forward
-        # and gives wrong gradients (test_torch_circular_pad_negative): compare refusals and shapes only
-        try:
-            theirs = fn(torch, to_torch(x))
-        except Exception as t_exc:
-            same_error(t_exc, lambda: fn(numtorch, to_nt(x)))
-            return
-        assert tuple(fn(numtorch, to_nt(x)).shape) == tuple(theirs.shape)
+        # torch's circular padding with a negative (cropping) pad reads uninitialised memory, refuses some pads
+        # with an aliasing error and gives wrong gradients (test_torch_circular_pad_negative): nothing to compare
         return
     check_call(fn, [x], dtype=case["dtype"])
 
@@ -827,6 +833,51 @@ REGRESSIONS = {
         'loss': 'cosine_embedding_loss', 'n': 1, 'c': 2, 'extra': (), 'seed': 7919, 'dtype': 'float64',
         'unbatched': False, 'bad_target': True, 'target_grad': True, 'kw': {'reduction': 'mean'}},
         "the mean's gradient divided by the pair count, not by the broadcast loss size"),
+    "int_pow_negative_exponent": ("binary", {
+        'op': 'pow', 'shape_a': (2,), 'shape_b': (2,), 'dtype_a': 'int64', 'dtype_b': 'int64', 'other': 'tensor',
+        'scalar': 2.0, 'seed': 2359, 'special': False, 'kw': {}},
+        "NumPy refuses negative integer powers (reported as a broadcast error); torch gives 0, 1 or -1"),
+    "half_pow_minus_half": ("unary", {
+        'op': 'pow', 'shape': (4, 3), 'dtype': 'float16', 'seed': 65535, 'special': True,
+        'kw': {'exponent': -0.5}, 'low': -2.0, 'high': 2.0},
+        "torch's rsqrt shortcut (and its -inf at -0.0) is for float32/64 only; half uses pow"),
+    "bitwise_broadcast_error_first": ("binary", {
+        'op': 'bitwise_or', 'shape_a': (3, 3, 3, 2), 'shape_b': (3, 3, 3, 3), 'dtype_a': 'float32',
+        'dtype_b': 'float32', 'other': 'tensor', 'scalar': -1.5, 'seed': 1464, 'special': False, 'kw': {}},
+        "torch reports the broadcast error before the float dtype error"),
+    "bool_rpow_broadcast_error_first": ("binary", {
+        'op': '__rpow__', 'shape_a': (3, 2), 'shape_b': (1, 0, 3), 'dtype_a': 'bool', 'dtype_b': 'bool',
+        'other': 'tensor', 'scalar': 0.0, 'seed': 215, 'special': False, 'kw': {}}, "the same for bool ** bool"),
+    "rtruediv_is_reciprocal_times": ("binary", {
+        'op': '__rtruediv__', 'shape_a': (), 'shape_b': (3, 3, 2), 'dtype_a': 'float32', 'dtype_b': 'int64',
+        'other': 'tensor', 'scalar': -1.5, 'seed': 12458, 'special': True, 'kw': {}},
+        "torch's x.__rtruediv__(y) is reciprocal(x) * y: its gradient at x = 0 is inf, not division's nan"),
+    "remainder_divisor_grad_python_floor": ("binary", {
+        'op': 'remainder', 'shape_a': (1, 1, 3, 1), 'shape_b': (1,), 'dtype_a': 'float32', 'dtype_b': 'float32',
+        'other': 'tensor', 'scalar': -1.5, 'seed': 2852, 'special': True, 'kw': {}},
+        "the divisor gradient -floor(a / b) must be Python's floor division (-2 // inf is -1)"),
+    "norm_minus_inf_empty": ("reduce", {
+        'op': 'norm', 'shape': (0,), 'dtype': 'float64', 'dim': None, 'keepdim': False,
+        'kw': {'p': float('-inf')}, 'seed': 1669, 'special': False},
+        "NumPy's ValueError for the min of nothing; torch raises RuntimeError"),
+    "median_empty_bool": ("reduce", {
+        'op': 'median', 'shape': (0,), 'dtype': 'bool', 'dim': None, 'keepdim': False, 'kw': {}, 'seed': 22106,
+        'special': False}, "torch returns its nan cast to bool (True)"),
+    "nanmedian_empty_int": ("reduce", {
+        'op': 'nanmedian', 'shape': (3, 0), 'dtype': 'int64', 'dim': None, 'keepdim': False, 'kw': {},
+        'seed': 65535, 'special': False}, "torch returns its nan cast to int64; numtorch crashed converting nan"),
+    "index_add_out_of_range_alpha": ("shape", {
+        'op': 'index_add', 'shape': (2, 4, 3, 3), 'dtype': 'float64', 'seed': 65535, 'dim': 3,
+        'args': {'n': 4, 'index_nd': 1}}, "with alpha != 1 torch's kernel raises IndexError"),
+    "index_add_out_of_range_1d": ("shape", {
+        'op': 'index_add', 'shape': (1,), 'dtype': 'int64', 'seed': 1250, 'dim': -1,
+        'args': {'n': 3, 'index_nd': 1}}, "the same for 1-d inputs"),
+    "index_select_empty_dim": ("shape", {
+        'op': 'index_select', 'shape': (0, 2), 'dtype': 'int64', 'seed': 15, 'dim': 0,
+        'args': {'n': 3, 'index_nd': 1}}, "torch: 'self indexing axis dim should be positive' (RuntimeError)"),
+    "interpolate_half_coordinates": ("interpolate", {
+        'mode': 'bicubic', 'shape': (2, 3, 1, 5), 'kw': {'scale_factor': 3.0}, 'dtype': 'float16', 'seed': 3154},
+        "float16 source coordinates made the cubic weights 2% off; torch computes them in float32"),
 }
 
 CHECKS = {"unary": check_unary, "binary": check_binary, "ternary": check_ternary, "matmul": check_matmul,
