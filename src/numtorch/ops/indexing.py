@@ -124,15 +124,14 @@ def _component(v):
 
 def _parse(index, shape):
     """Parse ``index`` for a tensor of ``shape`` into an :class:`_Index`, raising torch's errors."""
-    comps, deferred = [], None
+    comps = []
     for v in _as_tuple(index):
         try:
             comps.append(_component(v))
-        except ValueError as exc:  # a bad slice step: inside a tuple torch counts the indices first
-            if not (isinstance(index, tuple) and isinstance(v, slice)):
+        except ValueError as exc:  # a bad slice step: inside a tuple torch counts the indices first and checks
+            if not (isinstance(index, tuple) and isinstance(v, slice)):  # the components in order
                 raise
-            deferred = deferred or exc
-            comps.append(("slice", None))
+            comps.append(("slice", exc))
     nd = len(shape)
     consumed = 0
     for kind, v in comps:
@@ -147,8 +146,6 @@ def _parse(index, shape):
             raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` "
                              "in C++ to convert a 0-dim tensor to a number")
         raise IndexError(f"too many indices for tensor of dimension {nd}")
-    if deferred is not None:
-        raise deferred
     basic = []
     arrays = []  # (position in the view, kind, array)
     vshape = []
@@ -164,6 +161,8 @@ def _parse(index, shape):
             dim += 1
             name = "SelectBackward0"
         elif kind == "slice":
+            if isinstance(v, ValueError):
+                raise v
             basic.append(v)
             vshape.append(len(range(*v.indices(shape[dim]))))
             dim += 1
@@ -938,10 +937,10 @@ def index_select(input, dim, index, *, out=None):
     idx = _index_tensor(index, "index_select").reshape(-1)
     if x.ndim == 0 and idx.size != 1:
         raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)")
-    if idx.size and n == 0:
+    if idx.size and n == 0 and x.ndim >= 2:  # (a 1-d empty input gets the IndexError below)
         raise RuntimeError("index_select(): self indexing axis dim should be positive")
     if idx.size and ((idx < 0).any() or (idx >= n).any()):
-        if x.size == 0 or (x.ndim == 2 and d == 1):  # torch's kernels for these report it this way
+        if x.ndim >= 2 and (x.size == 0 or (x.ndim == 2 and d == 1)):  # torch's kernels for these say so
             bad = idx[(idx < 0) | (idx >= n)][0]
             raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={n}")
         raise IndexError("index out of range in self")

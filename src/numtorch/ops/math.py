@@ -1106,11 +1106,14 @@ class RoundDecimalsFunction(_StepFunction):
 
     @staticmethod
     def forward(ctx, x, decimals):
+        dt = x.dtype
+        if dt == np.float16:  # torch scales half precision in float32 and rounds once
+            x = x.astype(np.float32)
         if decimals > 0:
             scale = x.dtype.type(10.0 ** decimals)
-            return np.rint(x * scale) / scale
+            return (np.rint(x * scale) / scale).astype(dt, copy=False)
         scale = x.dtype.type(10.0 ** -decimals)
-        return np.rint(x / scale) * scale
+        return (np.rint(x / scale) * scale).astype(dt, copy=False)
 
     @staticmethod
     def backward(ctx, g):
