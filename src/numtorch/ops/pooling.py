@@ -625,6 +625,9 @@ class LpPoolFunction(ArrayFunction):
 
     @staticmethod
     def forward(ctx, x, win, p):
+        out_dtype = x.dtype
+        if x.dtype == np.float16:  # torch's kernels compute each step of half precision in float32
+            x = x.astype(np.float32)
         dtype = x.dtype
         p = dtype.type(p)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -639,12 +642,14 @@ class LpPoolFunction(ArrayFunction):
         ctx.win, ctx.p, ctx.div = win, p, div
         ctx.save_for_backward(x)
         ctx.u, ctx.y = u, y
-        return y
+        return y.astype(out_dtype, copy=False)
 
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
         win, p, u, y = ctx.win, ctx.p, ctx.u, ctx.y
+        out_dtype = gy.dtype
+        gy = gy.astype(x.dtype, copy=False)
         dtype = x.dtype
         with np.errstate(invalid="ignore", divide="ignore"):
             # dy/du = (1/p) u^(1/p - 1) = y / (p u), negative u too (torch's sign(u) relu(|u|) is u there);
@@ -657,7 +662,7 @@ class LpPoolFunction(ArrayFunction):
                 gxp[win.tap(t)] += gs
             g_pow = gxp[win.interior()] if win.padded() else gxp
             gx = g_pow * p * x ** (p - 1)
-        return gx.astype(dtype, copy=False), None, None
+        return gx.astype(out_dtype, copy=False), None, None
 
 
 def _lp_poolnd(input, norm_type, kernel_size, stride, ceil_mode, d, op):
