@@ -953,9 +953,10 @@ def attention_cases(draw):
     c = _common(draw, half=False)
     heads = draw(st.sampled_from([1, 2]))
     E = heads * draw(st.integers(1, 3)) + (not draw(st.integers(0, 12)))
-    if E == 1 and kind != "MultiheadAttention" and c["dtype"] == "float32":
-        # a LayerNorm over one feature divides pure rounding noise (x - mean) by sqrt(eps): the weight gradients
-        # are float32 noise of size ~1e-4 in both libraries, so one feature is drawn in float64 only
+    if E <= 2 and kind != "MultiheadAttention" and c["dtype"] == "float32":
+        # a LayerNorm over one or two features outputs constants (0 or +-1): the gradients through it are float32
+        # rounding noise amplified by 1/std (differences of 1e-3 between the libraries), so such layers are
+        # drawn in float64 only
         c["dtype"] = "float64"
     L, S, N = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.sampled_from([1, 2, 3]))
     bf = draw(st.booleans())

@@ -302,6 +302,9 @@ REGRESSIONS = {
         "InstanceNorm2d", [3], {"eps": 1e-05, "momentum": 0.5, "affine": False, "track_running_stats": True},
         [_fin((0, 3, 2, 2))], steps=2, input_grad=False, seed=3),
         "torch averages no instance statistics into the buffers (nan); numtorch left them unchanged"),
+    "lp_pool_half_in_float32": ("pool", _module_case(
+        "LPPool2d", [3, 3], {"stride": None, "ceil_mode": True}, [_fin((2, 3, 4, 3))], dtype="float16",
+        mode="eval", input_grad=False, seed=2473), "half-precision power sums drifted past torch's float32 ones"),
 }
 
 CHECKS = {"linear_modules": check_module_case, "conv": check_module_case, "pool": check_module_case,
