@@ -64,6 +64,25 @@ def wait_until_idle(max_wait=2.0):
             return
 
 
+def _busy_cpus(window=2.0):
+    """CPUs used by other processes during ``window`` seconds (from /proc/stat), or None where unknown."""
+    def snap():
+        with open("/proc/stat") as f:
+            vals = [int(v) for v in f.readline().split()[1:]]
+        return sum(vals), vals[3] + vals[4]
+    try:
+        t0, i0 = snap()
+        c0 = time.process_time()
+        time.sleep(window)
+        t1, i1 = snap()
+        mine = time.process_time() - c0
+    except OSError:
+        return None
+    total = (t1 - t0) / os.sysconf("SC_CLK_TCK")
+    busy = total - (i1 - i0) / os.sysconf("SC_CLK_TCK")
+    return max(0.0, busy - mine) / window
+
+
 def minor_faults():
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
@@ -382,6 +401,10 @@ def main(argv=None):
               f"torch threads {torch.get_num_threads() if torch else '-'}; mallopt {'set' if alloc else 'unset'}; "
               f"{datetime.date.today()}")
     print(header)
+    busy = _busy_cpus()
+    if busy is not None and busy > 0.3:
+        print(f"warning: other processes are using about {busy:.1f} CPUs; torch's OpenMP threads slow down "
+              "up to 10x when a core is taken, so these ratios are not trustworthy. Run on an idle machine.")
     rows = []
     for name, make, target, issue in selected:
         res = run(name, make, args.repeats)
