@@ -545,6 +545,25 @@ def test_no_grad_inference_matches_training_path():
                 np.testing.assert_array_equal(u.detach().numpy(), v.numpy())
 
 
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("kw", [dict(), dict(proj_size=3), dict(bias=False), dict(bidirectional=True, num_layers=2),
+                                dict(batch_first=True, proj_size=5, bidirectional=True)])
+def test_lstm_no_grad_forward_matches_torch(kw, dtype):
+    """The column-major no-grad LSTM path against torch, with a hidden size wide enough for blocked GEMMs."""
+    torch.manual_seed(0)
+    t_m = torch.nn.LSTM(7, 64, **kw).to(getattr(torch, dtype))
+    n_m = numtorch.nn.LSTM(7, 64, **kw).to(getattr(numtorch, dtype))
+    copy_state(t_m, n_m)
+    x = np.random.default_rng(1).standard_normal((6, 3, 7)).astype(dtype)
+    with torch.no_grad():
+        t_out = t_m(to_torch(x))
+    with numtorch.no_grad():
+        n_out = n_m(to_nt(x))
+    tol = (1e-6, 1e-4) if dtype == "float32" else (1e-12, 1e-10)
+    assert_close(flat(n_out), flat(t_out), *tol)
+
+
 def test_functional_vf_forms():
     torch.manual_seed(0)
     t_m, n_m = torch.nn.LSTM(I, H, 2), numtorch.nn.LSTM(I, H, 2)

@@ -194,12 +194,16 @@ def _lstm_forward(X, w_ih, w_hh, b_ih, b_hh, w_hr, h0, c0, sched, reverse, Yd, k
     H = w_hh.shape[0] // 4
     H2, H3 = 2 * H, 3 * H
     s, shift = _gate_scale("LSTM", H, dt)
+    WhrT = None if w_hr is None else np.ascontiguousarray(w_hr.T)
+    N, B = sched.N, sched.B
+    if not keep and sched.dense:
+        cstate = c0.copy()
+        _lstm_infer_dense(X, w_ih, w_hh, b_ih, b_hh, WhrT, h0, cstate, s, shift, sched, reverse, Yd)
+        return None, Yd[slice(0, B) if reverse else sched.last_rows()], cstate
     XW = _input_projection(X, w_ih, None if b_ih is None else b_ih + b_hh, s)
     # C-contiguous W^T: OpenBLAS runs the small-batch GEMM h @ W^T markedly faster than on a transposed view.
     WhhT = np.multiply(w_hh.T, s, order="C")
     blocks = _column_blocks(WhhT)
-    WhrT = None if w_hr is None else np.ascontiguousarray(w_hr.T)
-    N, B = sched.N, sched.B
     if keep:
         G = np.empty((N, 4 * H), dt)
         C = np.empty((N, H), dt)
@@ -211,10 +215,6 @@ def _lstm_forward(X, w_ih, w_hh, b_ih, b_hh, w_hr, h0, c0, sched, reverse, Yd, k
         tcbuf = np.empty((B, H), dt)
         mbuf = np.empty((B, H), dt) if w_hr is not None else None
     igbuf = np.empty((B, H), dt)
-    if not keep and sched.dense:
-        _lstm_infer_dense(XW, WhhT, blocks, WhrT, h0, cstate, zbuf, tcbuf, igbuf, mbuf, s, shift, sched, reverse,
-                          Yd)
-        return None, Yd[slice(0, B) if reverse else sched.last_rows()], cstate
     h, c = h0, c0
     for lo, hi in (reversed(sched.steps) if reverse else sched.steps):
         b = hi - lo
@@ -256,37 +256,49 @@ def _lstm_forward(X, w_ih, w_hh, b_ih, b_hh, w_hr, h0, c0, sched, reverse, Yd, k
     return ((G, C, TC, M) if keep else None), h_n, c_n
 
 
-def _lstm_infer_dense(XW, WhhT, blocks, WhrT, h0, c, z, tc, ig, m, s, shift, sched, reverse, Yd):
-    """The same recurrence as :func:`_lstm_forward` for a no-grad pass over a padded batch.
+def _lstm_infer_dense(X, w_ih, w_hh, b_ih, b_hh, WhrT, h0, c, s, shift, sched, reverse, Yd):
+    """The same recurrence as :func:`_lstm_forward` for a no-grad pass over a padded batch, column-major.
 
-    Every step has the whole batch, so the state buffers and their gate views are fixed: only the input rows
-    and the output rows move (fewer Python-level operations per step, which dominate for small layers).
+    Every step has the whole batch, so the state buffers and their gate views are fixed. The gates are kept
+    column-major, ``z^T = W_hh h^T + (W_ih X^T)[:, t]``: OpenBLAS runs this short, wide product fastest in that
+    form (about 1.6x the row-major one on a (32, 256) x (256, 1024) step), and each gate is a contiguous block.
+    ``c`` (B, H) is updated in place.
     """
     T, B = sched.T, sched.B
+    dt = X.dtype
     H = c.shape[1]
+    K = w_ih.shape[1]
+    Wa = np.empty((w_ih.shape[0], K + (b_ih is not None)), dt)
+    np.multiply(w_ih, s[:, None], out=Wa[:, :K])
+    if b_ih is not None:
+        np.multiply(b_ih + b_hh, s, out=Wa[:, K])
+    XWT = np.matmul(Wa, X.T)                        # (4H, T*B): column t*B + b is step t, sample b
+    WF = np.multiply(w_hh, s[:, None]).T            # (Hout, 4H) column-major
+    z = np.empty((B, 4 * H), dt, order="F")
+    cF = np.asfortranarray(c)
+    tc = np.empty((B, H), dt, order="F")
+    ig = np.empty((B, H), dt, order="F")
+    m = None if WhrT is None else np.empty((B, H), dt, order="F")
     zi, zf, zg, zo = z[:, :H], z[:, H:2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
-    XW3 = XW.reshape(T, B, XW.shape[1])
     Y3 = Yd.reshape(T, B, Yd.shape[1])
     h = h0
     for t in (range(T - 1, -1, -1) if reverse else range(T)):
         hn = Y3[t]
-        if blocks is None:
-            np.matmul(h, WhhT, out=z)
-        else:
-            _step_matmul(h, WhhT, blocks, z)
-        z += XW3[t]
+        np.matmul(h, WF, out=z)
+        z += XWT[:, t * B:(t + 1) * B].T
         np.tanh(z, out=z)
         z *= s
         z += shift                          # [i, f, g, o]
-        np.multiply(zf, c, out=c)
-        c += np.multiply(zi, zg, out=ig)    # c_t = f c_{t-1} + i g
-        np.tanh(c, out=tc)
+        np.multiply(zf, cF, out=cF)
+        cF += np.multiply(zi, zg, out=ig)   # c_t = f c_{t-1} + i g
+        np.tanh(cF, out=tc)
         if WhrT is None:
             np.multiply(zo, tc, out=hn)     # h_t = o tanh(c_t)
         else:
             np.multiply(zo, tc, out=m)
             np.matmul(m, WhrT, out=hn)
         h = hn
+    c[...] = cF
 
 
 def _lstm_backward(dYd, dh_n, dc_n, X, w_ih, w_hh, w_hr, h0, c0, Yd, saved, sched, reverse, need_dx):
