@@ -398,7 +398,8 @@ def main(argv=None):
     cores = os.cpu_count()
     header = (f"numtorch {numtorch.__version__} vs torch {torch.__version__ if torch else '(absent)'}; "
               f"NumPy {np.__version__}; {platform.machine()}, {cores} cores; "
-              f"torch threads {torch.get_num_threads() if torch else '-'}; mallopt {'set' if alloc else 'unset'}; "
+              f"threads: numtorch {numtorch.get_num_threads()}, torch {torch.get_num_threads() if torch else '-'}; "
+              f"mallopt {'set' if alloc else 'unset'}; "
               f"{datetime.date.today()}")
     print(header)
     busy = _busy_cpus()

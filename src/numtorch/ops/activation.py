@@ -14,6 +14,7 @@ import numpy as np
 
 from .._dtype import as_dtype, dtype as _dtype_cls
 from .._tensor import Tensor, _from_array, tensor_method
+from .._backend import parallel_blocks
 from ..autograd.function import ArrayFunction, commit_inplace
 from ..random import _gen
 from ._special import erf as _erf
@@ -921,58 +922,152 @@ def _shifted(x, axis):
         return x - np.max(x, axis=axis, keepdims=True)
 
 
+def _row_sums(a2):
+    """Sum of each row of a 2-D array in one read (no temporary)."""
+    return np.einsum("ij->i", a2)
+
+
+def _last_axis(x, dim):
+    """``x`` as C-contiguous ``(rows, K)`` when ``dim`` is its last axis and it is not empty, else None."""
+    if x.ndim == 0 or dim != x.ndim - 1 or x.size == 0:
+        return None
+    return np.ascontiguousarray(x).reshape(-1, x.shape[-1])
+
+
+def softmax_rows(x2, sign=1):
+    """softmax of each row of ``x2`` (of ``-x2`` when ``sign < 0``), blocks of rows spread over the threads."""
+    e = np.empty_like(x2)
+
+    def rows(lo, hi):
+        xb, eb = x2[lo:hi], e[lo:hi]
+        with np.errstate(invalid="ignore"):
+            if sign < 0:
+                np.subtract(xb.min(axis=1, keepdims=True), xb, out=eb)
+            else:
+                np.subtract(xb, xb.max(axis=1, keepdims=True), out=eb)
+            np.exp(eb, out=eb)
+            eb /= _row_sums(eb)[:, None]
+
+    parallel_blocks(x2.shape[0], rows, x2.size)
+    return e
+
+
+def softmax_rows_backward(g2, y2, sign=1):
+    """dx = y (g - sum(g y)) per row (negated for softmin)."""
+    gx = np.empty_like(y2)
+
+    def rows(lo, hi):
+        gb, yb, ob = g2[lo:hi], y2[lo:hi], gx[lo:hi]
+        dot = np.vecdot(gb, yb)
+        np.subtract(gb, dot[:, None], out=ob)
+        ob *= yb
+        if sign < 0:
+            np.negative(ob, out=ob)
+
+    parallel_blocks(y2.shape[0], rows, 2 * y2.size)
+    return gx
+
+
+def log_softmax_rows(x2):
+    """x - max x - log sum exp(x - max x) for each row of ``x2``, blocks of rows spread over the threads."""
+    z = np.empty_like(x2)
+
+    def rows(lo, hi):
+        xb, zb = x2[lo:hi], z[lo:hi]
+        with np.errstate(invalid="ignore"):
+            np.subtract(xb, xb.max(axis=1, keepdims=True), out=zb)
+            zb -= np.log(_row_sums(np.exp(zb)))[:, None]
+
+    parallel_blocks(x2.shape[0], rows, x2.size)
+    return z
+
+
+def log_softmax_rows_backward(g2, y2):
+    """dx = g - exp(y) sum(g) per row."""
+    gx = np.empty_like(y2)
+
+    def rows(lo, hi):
+        gb, ob = g2[lo:hi], gx[lo:hi]
+        np.exp(y2[lo:hi], out=ob)
+        ob *= _row_sums(gb)[:, None]
+        np.subtract(gb, ob, out=ob)
+
+    parallel_blocks(y2.shape[0], rows, 2 * y2.size)
+    return gx
+
+
 class SoftmaxFunction(ArrayFunction):
     """y = exp(x - max x) / sum exp(x - max x) along ``dim``;  dx = y (g - sum(g y)).
 
     ``sign = -1`` gives softmin (softmax of -x; dx = -y (g - sum(g y))). ``np_dtype`` casts the input first;
-    the gradient is cast back to the input's dtype.
+    the gradient is cast back to the input's dtype. Along the last axis the rows run in blocks over the
+    threads (:func:`softmax_rows`).
     """
     node_name = "SoftmaxBackward0"
 
     @staticmethod
     def forward(ctx, x, dim, np_dtype, sign):
-        ctx.meta = (dim, x.dtype, x.shape, sign)
+        in_dtype = x.dtype
         if np_dtype is not None:
             x = x.astype(np_dtype, copy=False)
-        x = x.reshape(1) if x.ndim == 0 else x
-        e = _shifted(-x if sign < 0 else x, dim)
-        np.exp(e, out=e)
-        e /= e.sum(axis=dim, keepdims=True)
+        x2 = _last_axis(x, dim)
+        ctx.meta = (dim, in_dtype, x.shape, sign, x2 is not None)
+        if x2 is not None:
+            e = softmax_rows(x2, sign)
+        else:
+            x = x.reshape(1) if x.ndim == 0 else x
+            e = _shifted(-x if sign < 0 else x, dim)
+            np.exp(e, out=e)
+            e /= e.sum(axis=dim, keepdims=True)
         ctx.save_for_backward(e)
         return e.reshape(ctx.meta[2])
 
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        dim, in_dtype, in_shape, sign = ctx.meta
-        gy = g.reshape(y.shape) * y
-        gx = gy - y * gy.sum(axis=dim, keepdims=True)
-        if sign < 0:
-            np.negative(gx, out=gx)
+        dim, in_dtype, in_shape, sign, by_rows = ctx.meta
+        if by_rows:
+            gx = softmax_rows_backward(np.ascontiguousarray(g).reshape(y.shape), y, sign)
+        else:
+            gy = g.reshape(y.shape) * y
+            gx = gy - y * gy.sum(axis=dim, keepdims=True)
+            if sign < 0:
+                np.negative(gx, out=gx)
         return gx.reshape(in_shape).astype(in_dtype, copy=False), None, None, None
 
 
 class LogSoftmaxFunction(ArrayFunction):
-    """y = x - max x - log sum exp(x - max x) along ``dim``;  dx = g - exp(y) sum(g)."""
+    """y = x - max x - log sum exp(x - max x) along ``dim``;  dx = g - exp(y) sum(g).
+
+    Along the last axis the rows run in blocks over the threads (:func:`log_softmax_rows`).
+    """
     node_name = "LogSoftmaxBackward0"
 
     @staticmethod
     def forward(ctx, x, dim, np_dtype):
-        ctx.meta = (dim, x.dtype, x.shape)
+        in_dtype = x.dtype
         if np_dtype is not None:
             x = x.astype(np_dtype, copy=False)
-        z = _shifted(x.reshape(1) if x.ndim == 0 else x, dim)
-        if z.size:
-            z -= np.log(np.exp(z).sum(axis=dim, keepdims=True))
+        x2 = _last_axis(x, dim)
+        ctx.meta = (dim, in_dtype, x.shape, x2 is not None)
+        if x2 is not None:
+            z = log_softmax_rows(x2)
+        else:
+            z = _shifted(x.reshape(1) if x.ndim == 0 else x, dim)
+            if z.size:
+                z -= np.log(np.exp(z).sum(axis=dim, keepdims=True))
         ctx.save_for_backward(z)
         return z.reshape(ctx.meta[2])
 
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        dim, in_dtype, in_shape = ctx.meta
-        g = g.reshape(y.shape)
-        gx = g - np.exp(y) * g.sum(axis=dim, keepdims=True)
+        dim, in_dtype, in_shape, by_rows = ctx.meta
+        if by_rows:
+            gx = log_softmax_rows_backward(np.ascontiguousarray(g).reshape(y.shape), y)
+        else:
+            g = g.reshape(y.shape)
+            gx = g - np.exp(y) * g.sum(axis=dim, keepdims=True)
         return gx.reshape(in_shape).astype(in_dtype, copy=False), None, None
 
 

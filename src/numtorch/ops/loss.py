@@ -20,6 +20,7 @@ from .._size import Size
 from .._tensor import Tensor, _from_array
 from ..autograd.function import ArrayFunction
 from ..autograd.grad_mode import GradMode
+from .activation import log_softmax_rows
 from ._util import broadcast_error, broadcast_shape, torch_type_name, unbroadcast, wrap_dim
 
 __all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
@@ -664,9 +665,7 @@ def _log_softmax_rows(x2):
     """log_softmax over axis 1 with the max shift: x - m - log(sum(exp(x - m)))."""
     if x2.size == 0:
         return x2.copy()
-    z = x2 - x2.max(axis=1, keepdims=True)
-    z -= np.log(np.exp(z).sum(axis=1, keepdims=True))
-    return z
+    return log_softmax_rows(np.ascontiguousarray(x2))
 
 
 class NllLossFunction(ArrayFunction):
@@ -718,6 +717,15 @@ class NllLossFunction(ArrayFunction):
         # a[i, c]: the coefficient of -logp[i, c] in l_i, times dL/dl_i; ignored rows get nothing (also when
         # every row is ignored and the 'mean' scale is 1 / 0)
         keep = ~ignored
+        if log_softmax and not smoothing:
+            # a has one entry per kept row, coef_i at its target: dx = softmax * coef_i, minus coef_i there
+            coef = np.zeros(n, logp.dtype)
+            with np.errstate(invalid="ignore"):
+                coef[keep] = wt[keep] * gl[keep]
+            gx2 = np.exp(logp)
+            gx2 *= coef[:, None]
+            gx2[np.flatnonzero(keep), safe[keep]] -= coef[keep]
+            return _class_unlayout(gx2, x_shape), None, None, None, None, None, None
         a = np.zeros((n, C), logp.dtype)
         with np.errstate(invalid="ignore"):
             a[np.flatnonzero(keep), safe[keep]] = wt[keep] * gl[keep] * (1 - smoothing)

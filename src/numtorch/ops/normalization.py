@@ -37,6 +37,7 @@ import numpy as np
 from .._dtype import get_default_dtype
 from .._size import Size
 from .._tensor import Tensor
+from .._backend import parallel_blocks
 from ..autograd.function import ArrayFunction
 from ..autograd.grad_mode import GradMode
 from ._util import check_tensor, out_arg, torch_type_name, unbroadcast, wrap_dim
@@ -86,6 +87,14 @@ def _col(v):
     """A per-channel vector ``(C,)`` (or per-cell ``(N, C)``) broadcast along the trailing spatial axis."""
     return v[..., None]
 
+
+
+def _sum_parts(parts):
+    """Add per-block partial sums in block order (so one thread count always gives the same bits)."""
+    total = parts[0]
+    for p in parts[1:]:
+        total = total + p
+    return total
 
 
 def _grads(ctx, *grads):
@@ -324,30 +333,48 @@ class GroupNormFunction(ArrayFunction):
         s = x3.shape[2]
         cg = c // groups
         k = cg * s
-        x2 = x3.reshape(n * groups, k)
-        mean = _row_sums(x2) / k
-        d = x2 - mean[:, None]
-        var = np.vecdot(d, d) / k
-        rstd = 1.0 / np.sqrt(var + eps)
+        dt = x3.dtype
+        mean = np.empty((n, groups), dt)
+        var = np.empty((n, groups), dt)
+        rstd = np.empty((n, groups), dt)
+        d = np.empty_like(x3)
+        affine = weight is not None or bias is not None
+        y = np.empty_like(x3) if affine else d
+
+        def samples(lo, hi):                                   # samples lo:hi, all their groups
+            xb = x3[lo:hi].reshape(-1, k)
+            db = d[lo:hi].reshape(-1, k)
+            m = _row_sums(xb) / k
+            np.subtract(xb, m[:, None], out=db)
+            v = np.vecdot(db, db) / k
+            r = 1.0 / np.sqrt(v + eps)
+            mean[lo:hi] = m.reshape(-1, groups)
+            var[lo:hi] = v.reshape(-1, groups)
+            rstd[lo:hi] = r.reshape(-1, groups)
+            if not affine:
+                db *= r[:, None]                               # d is now x_hat, and the output
+                return
+            r_nc = np.repeat(rstd[lo:hi], cg, axis=1)          # (n_block, C)
+            scale = r_nc if weight is None else r_nc * weight
+            yb = y[lo:hi]
+            np.multiply(d[lo:hi], _col(scale), out=yb)
+            if bias is not None:
+                yb += _col(bias)
+
+        parallel_blocks(n, samples, x3.size)
         if running_mean is not None:
             running_mean *= 1 - momentum
-            running_mean += momentum * mean.reshape(n, c).mean(0)
+            running_mean += momentum * np.repeat(mean, cg, axis=1).mean(0)
             running_var *= 1 - momentum
-            running_var += momentum * (var * (k / (k - 1))).reshape(n, c).mean(0)
-        rstd_nc = np.repeat(rstd.reshape(n, groups), cg, axis=1)   # (N, C)
+            running_var += momentum * np.repeat(var * (k / (k - 1)), cg, axis=1).mean(0)
+        rstd_nc = np.repeat(rstd, cg, axis=1)                  # (N, C)
         ctx.meta = (x.shape, n, c, groups, k)
-        if weight is None and bias is None:
-            d *= rstd[:, None]                                 # d is now x_hat, and the output
+        if not affine:
             y = d.reshape(x.shape)
             ctx.save_for_backward(y, None)
-            ctx.stats = (rstd_nc, 1)
+            ctx.stats = (rstd_nc, None)
             return y
-        scale = rstd_nc if weight is None else rstd_nc * weight
-        d3 = d.reshape(n, c, s)
-        y = d3 * _col(scale)
-        if bias is not None:
-            y += _col(bias)
-        ctx.save_for_backward(d3, weight)
+        ctx.save_for_backward(d, weight)
         ctx.stats = (rstd_nc, rstd_nc)                         # x_hat = saved d * rstd
         return y.reshape(x.shape)
 
@@ -359,20 +386,35 @@ class GroupNormFunction(ArrayFunction):
         nx, nw, nb = ctx.needs_input_grad[:3]
         g3 = _ncs(g, n, c)
         z3 = _ncs(z, n, c)
-        sum_g = _cell_sums(g3)                                 # (N, C)
-        sum_gxh = np.vecdot(g3, z3) * r                        # (N, C)
-        gx = None
-        if nx:
-            cg = c // groups
-            wg, wgx = (sum_g, sum_gxh) if weight is None else (sum_g * weight, sum_gxh * weight)
-            mean_g = np.repeat(wg.reshape(n, groups, cg).sum(2), cg, axis=1) / k        # group mean of gamma g
-            mean_gxh = np.repeat(wgx.reshape(n, groups, cg).sum(2), cg, axis=1) / k     # ... of gamma g x_hat
-            a = rstd_nc if weight is None else rstd_nc * weight    # dx = rstd (gamma g - mean_g - x_hat mean_gxh)
-            gx, gx3 = _new(shape, g3, n, c)
-            np.multiply(g3, _col(a), out=gx3)
-            t = z3 * _col(-rstd_nc * mean_gxh * r)
-            gx3 += t
-            gx3 += _col(-rstd_nc * mean_g)
+        cg = c // groups
+        sum_g = np.empty((n, c), g3.dtype)
+        sum_gxh = np.empty((n, c), g3.dtype)
+        gx, gx3 = _new(shape, g3, n, c) if nx else (None, None)
+
+        def samples(lo, hi):
+            gb, zb = g3[lo:hi], z3[lo:hi]
+            sg = sum_g[lo:hi]
+            sg[...] = _cell_sums(gb)                           # (n_block, C)
+            sgx = sum_gxh[lo:hi]
+            np.vecdot(gb, zb, out=sgx)
+            if r is not None:
+                sgx *= r[lo:hi]
+            if not nx:
+                return
+            rb = rstd_nc[lo:hi]
+            wg, wgx = (sg, sgx) if weight is None else (sg * weight, sgx * weight)
+            mean_g = np.repeat(wg.reshape(-1, groups, cg).sum(2), cg, axis=1) / k      # group mean of gamma g
+            mean_gxh = np.repeat(wgx.reshape(-1, groups, cg).sum(2), cg, axis=1) / k   # ... of gamma g x_hat
+            a = rb if weight is None else rb * weight   # dx = rstd (gamma g - mean_g - x_hat mean_gxh)
+            out = gx3[lo:hi]
+            np.multiply(gb, _col(a), out=out)
+            zc = -rb * mean_gxh
+            if r is not None:
+                zc *= r[lo:hi]
+            out += zb * _col(zc)
+            out += _col(-rb * mean_g)
+
+        parallel_blocks(n, samples, g3.size * (2 if nx else 1))
         return _grads(ctx, gx, sum_gxh.sum(0) if nw else None, sum_g.sum(0) if nb else None)
 
 
@@ -517,7 +559,8 @@ class LayerNormFunction(ArrayFunction):
     Passes over the data: forward 4 (``d = x - mean``; ``d *= rstd``, giving x_hat; ``y = x_hat w``;
     ``y += b``; 2 without affine, where x_hat is the output) plus a row sum and a vecdot; backward 5
     (``gw = g w``; ``t = x_hat s2``; ``t += s1``; ``t = gw - t``; ``t *= rstd``) plus a row sum and a vecdot,
-    and two column reductions for the weight and bias gradients.
+    and two column reductions for the weight and bias gradients. Rows are independent, so large inputs are
+    split into one block of rows per thread (:func:`numtorch._backend.parallel_blocks`).
     """
     node_name = "NativeLayerNormBackward0"
 
@@ -525,22 +568,40 @@ class LayerNormFunction(ArrayFunction):
     def forward(ctx, x, weight, bias, normalized_shape, eps):
         k = math.prod(normalized_shape)
         x2 = _rows(x, k)
-        mean = _row_sums(x2) / k
-        xh = x2 - mean[:, None]
-        var = np.vecdot(xh, xh) / k
-        rstd = 1.0 / np.sqrt(var + eps)
-        xh *= rstd[:, None]
+        m = x2.shape[0]
+        xh = np.empty_like(x2)
+        rstd = np.empty(m, dtype=x2.dtype)
+        affine = weight is not None or bias is not None
+        y2 = np.empty_like(x2) if affine else xh
+        w = None if weight is None else weight.reshape(k)
+        b = None if bias is None else bias.reshape(k)
+
+        def rows(lo, hi):
+            xb, hb = x2[lo:hi], xh[lo:hi]
+            mean = _row_sums(xb) / k
+            np.subtract(xb, mean[:, None], out=hb)
+            var = np.vecdot(hb, hb) / k
+            r = rstd[lo:hi]
+            np.divide(1.0, np.sqrt(var + eps), out=r)
+            hb *= r[:, None]                                   # x_hat
+            if affine:
+                yb = y2[lo:hi]
+                if w is not None:
+                    np.multiply(hb, w, out=yb)
+                    if b is not None:
+                        yb += b
+                else:
+                    np.add(hb, b, out=yb)
+
+        parallel_blocks(m, rows, x2.size)
         ctx.meta = (x.shape, k, normalized_shape)
         ctx.rstd = rstd
-        if weight is None and bias is None:
+        if not affine:
             y = xh.reshape(x.shape)
             ctx.save_for_backward(y, None)                     # x_hat is the output
             return y
-        y = xh * weight.reshape(k) if weight is not None else xh + bias.reshape(k)
-        if weight is not None and bias is not None:
-            y += bias.reshape(k)
         ctx.save_for_backward(xh, weight)
-        return y.reshape(x.shape)
+        return y2.reshape(x.shape)
 
     @staticmethod
     def backward(ctx, g):
@@ -550,19 +611,26 @@ class LayerNormFunction(ArrayFunction):
         nx, nw, nb = ctx.needs_input_grad[:3]
         g2 = _rows(g, k)
         xh = _rows(xh, k)
-        gx = None
-        if nx:
-            gw = g2 * weight.reshape(k) if weight is not None else g2
-            s1 = _row_sums(gw) / k                             # mean of gamma g over the row
-            s2 = np.vecdot(gw, xh) / k                         # mean of gamma g x_hat
-            gx = np.empty(shape, dtype=g2.dtype)
-            gx2 = _rows(gx, k)
-            np.multiply(xh, s2[:, None], out=gx2)
-            gx2 += s1[:, None]
-            np.subtract(gw, gx2, out=gx2)
-            gx2 *= rstd[:, None]                               # dx = rstd (gamma g - s1 - x_hat s2)
-        gwt = np.einsum("ij,ij->j", g2, xh).reshape(normalized_shape) if nw else None
-        gb = g2.sum(0).reshape(normalized_shape) if nb else None
+        w = None if weight is None else weight.reshape(k)
+        gx = np.empty(shape, dtype=g2.dtype) if nx else None
+        gx2 = None if gx is None else _rows(gx, k)
+
+        def rows(lo, hi):
+            gb_, hb = g2[lo:hi], xh[lo:hi]
+            if nx:
+                gw = gb_ * w if w is not None else gb_
+                s1 = _row_sums(gw) / k                         # mean of gamma g over the row
+                s2 = np.vecdot(gw, hb) / k                     # mean of gamma g x_hat
+                out = gx2[lo:hi]
+                np.multiply(hb, s2[:, None], out=out)
+                out += s1[:, None]
+                np.subtract(gw, out, out=out)
+                out *= rstd[lo:hi, None]                       # dx = rstd (gamma g - s1 - x_hat s2)
+            return (np.einsum("ij,ij->j", gb_, hb) if nw else None, gb_.sum(0) if nb else None)
+
+        parts = parallel_blocks(g2.shape[0], rows, g2.size * (2 if nx else 1))
+        gwt = _sum_parts([p[0] for p in parts]).reshape(normalized_shape) if nw else None
+        gb = _sum_parts([p[1] for p in parts]).reshape(normalized_shape) if nb else None
         return _grads(ctx, gx, gwt, gb)
 
 
