@@ -5,6 +5,9 @@ the calling thread; these tests set 2 and 3 threads explicitly and use inputs ab
 ``numtorch._backend.PARALLEL_MIN_ELEMS``, with row counts that do not divide evenly among the threads.
 Each kernel must match torch (values and every gradient) and give the same bits run after run.
 """
+import os
+import time
+
 import numpy as np
 import pytest
 
@@ -174,3 +177,30 @@ def test_threaded_kernels_are_bit_reproducible(name, threads):
     c = once()
     np.testing.assert_allclose(a[0], c[0], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(a[1], c[1], rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_forked_child_runs_parallel_kernels(threads):
+    """A DataLoader worker forked after the pool started must not wait on threads it did not inherit."""
+    threads(2)
+    x = numtorch.randn(300, 1000)
+    numtorch.softmax(x, 1)                      # starts the pool in the parent
+    assert _backend._threads["pool"] is not None
+    pid = os.fork()
+    if pid == 0:                                # child: exit 0 only if the parallel kernel completes
+        try:
+            y = numtorch.softmax(x, 1)
+            os._exit(0 if abs(float(y.sum()) - 300) < 1e-2 else 1)
+        except BaseException:
+            os._exit(2)
+    deadline = time.time() + 30
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.time() > deadline:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            pytest.fail("the forked child hung in a parallel kernel")
+        time.sleep(0.05)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0

@@ -48,6 +48,15 @@ _threads = {"n": _default_threads(), "pool": None}
 _lock = threading.Lock()
 
 
+def _forget_pool_in_child():
+    """A forked child (a DataLoader worker) inherits the pool object but none of its threads: start afresh."""
+    _threads["pool"] = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_in_child)
+
+
 def get_num_threads():
     """The number of threads numtorch's parallel kernels use."""
     return _threads["n"]
