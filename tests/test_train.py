@@ -53,17 +53,20 @@ def test_resume_gives_identical_weights(tmp_path):
             np.testing.assert_array_equal(sa["state"][i][key].numpy(), sb["state"][i][key].numpy())
 
 
-def test_ctrl_c_saves_and_resume_continues(tmp_path):
-    """SIGINT mid-epoch saves a checkpoint and exits cleanly; --resume finishes with the same weights."""
+@pytest.mark.parametrize("workers", [0, 2])
+def test_ctrl_c_saves_and_resume_continues(tmp_path, workers):
+    """Ctrl-C mid-epoch (SIGINT to the whole process group, as a terminal sends it, DataLoader workers
+    included) saves a checkpoint and exits cleanly; --resume finishes with the same weights."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     args = [sys.executable, "-m", "numtorch.train", "--model", "mlp", "--epochs", "3", "--batch-size", "8",
-            "--limit", "400", "--no-progress", "--no-graph", "--logdir", str(tmp_path / "logs"), "--checkpoint",
-            str(tmp_path / "ck.pth")]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+            "--limit", "400", "--no-progress", "--no-graph", "--workers", str(workers), "--logdir",
+            str(tmp_path / "logs"), "--checkpoint", str(tmp_path / "ck.pth")]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True)
     # Interrupt as soon as the first epoch is reported: the second is then under way.
     assert "numtorch-train:" in proc.stdout.readline()
     assert "epoch 1/3" in proc.stdout.readline()
-    proc.send_signal(signal.SIGINT)
+    os.killpg(proc.pid, signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, (out, err)
     assert "interrupted: saved" in out and "Traceback" not in err
@@ -78,6 +81,53 @@ def test_ctrl_c_saves_and_resume_continues(tmp_path):
     wa, wb = weights(tmp_path / "ck.pth"), weights(ref / "ck.pth")
     for k in wa:
         np.testing.assert_array_equal(wa[k], wb[k], err_msg=k)
+
+
+def _ctrl_c_during_adam_update(monkeypatch, at_call, times=1):
+    """Deliver Ctrl-C (``times`` SIGINTs) from inside the ``at_call``-th per-parameter Adam update, after that
+    parameter has been updated and before the others are: the worst moment for a checkpoint."""
+    from numtorch.optim import adam
+    real = adam._adam_update
+    calls = {"n": 0}
+
+    def update(*a, **k):
+        out = real(*a, **k)
+        calls["n"] += 1
+        if calls["n"] == at_call:
+            for _ in range(times):
+                os.kill(os.getpid(), signal.SIGINT)
+        return out
+    monkeypatch.setattr(adam, "_adam_update", update)
+
+
+def test_ctrl_c_inside_an_optimizer_step_still_resumes_exactly(tmp_path, monkeypatch, capsys):
+    """Ctrl-C is acted on between batches, never halfway through a step: the resumed run ends with the
+    uninterrupted run's weights, bit for bit."""
+    common = ["--model", "mlp", "--epochs", "2", "--batch-size", "16", "--limit", "160", "--no-graph"]
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    run(a, *common)
+    # 10 batches per epoch, 6 parameters: update 6 * 12 + 2 is inside the second epoch's third step
+    _ctrl_c_during_adam_update(monkeypatch, at_call=6 * 12 + 2)
+    run(b, *common, expect=130)
+    assert "interrupted: saved" in capsys.readouterr().out
+    ck = nt.load(b / "ck.pth")
+    assert (ck["epoch"], ck["batch"]) == (1, 3)
+    monkeypatch.undo()
+    run(b, *common, "--resume")
+    wa, wb = weights(a / "ck.pth"), weights(b / "ck.pth")
+    for k in wa:
+        np.testing.assert_array_equal(wa[k], wb[k], err_msg=k)
+
+
+def test_second_ctrl_c_stops_without_saving(tmp_path, monkeypatch, capsys):
+    common = ["--model", "mlp", "--epochs", "2", "--batch-size", "16", "--limit", "160", "--no-graph"]
+    _ctrl_c_during_adam_update(monkeypatch, at_call=6 * 12 + 2, times=2)
+    run(tmp_path, *common, expect=130)
+    err = capsys.readouterr().err
+    assert "interrupted again" in err and "Traceback" not in err
+    assert nt.load(tmp_path / "ck.pth")["epoch"] == 1      # the first epoch's checkpoint, untouched
 
 
 def test_unknown_model_is_a_clear_error(capsys):

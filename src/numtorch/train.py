@@ -16,7 +16,9 @@ import argparse
 import math
 import os
 import reprlib
+import signal
 import sys
+import threading
 import time
 
 import numpy as np
@@ -306,6 +308,50 @@ def build_parser():
     return p
 
 
+class _Interrupted(Exception):
+    """Ctrl-C, acted on at a point where the training state is consistent."""
+
+
+class _DeferredInterrupt:
+    """Turn the first Ctrl-C into a request that the loop honours between batches.
+
+    A KeyboardInterrupt raised at an arbitrary moment can land inside ``opt.step()`` (some parameters updated,
+    others not), after a step but before the position is recorded, or after the random generator was drawn for a
+    batch that never finished; a checkpoint saved then would not resume to the uninterrupted run. So the
+    handler only sets a flag, and :meth:`check` raises at the safe points. A second Ctrl-C raises
+    KeyboardInterrupt at once (stop without saving). Outside the main thread signals cannot be caught: Ctrl-C
+    then stays an immediate KeyboardInterrupt.
+    """
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def check(self):
+        if self.requested:
+            raise _Interrupted
+
+
+def _worker_ignores_ctrl_c(worker_id):
+    """DataLoader workers leave Ctrl-C to the main process, which stops at the end of the current batch."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
@@ -345,9 +391,10 @@ def _train(args):
     opt = _make_optimizer(opt_name, model.parameters(), lr)
     loss_fn = numtorch.nn.CrossEntropyLoss()
     loader_gen = numtorch.Generator().manual_seed(args.seed)
+    init = _worker_ignores_ctrl_c if args.workers else None
     train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, generator=loader_gen,
-                              num_workers=args.workers)
-    test_loader = DataLoader(test_set, batch_size=256, num_workers=args.workers)
+                              num_workers=args.workers, worker_init_fn=init)
+    test_loader = DataLoader(test_set, batch_size=256, num_workers=args.workers, worker_init_fn=init)
     # Per-epoch decay depends only on the epoch index, so a resumed run follows the uninterrupted one exactly.
     sched = None if args.lr_decay == 1 else numtorch.optim.lr_scheduler.ExponentialLR(opt, gamma=args.lr_decay)
 
@@ -394,57 +441,66 @@ def _train(args):
     t_begin = time.perf_counter()
     # Where --resume would continue from: (epoch, batches of it done, loader generator state at its start).
     resume_at = None
+    stop = _DeferredInterrupt()
     try:
-        for epoch in range(start_epoch, args.epochs):
-            if epoch_rng is not None:
-                loader_gen.set_state(epoch_rng)
-            epoch_rng = loader_gen.get_state()
-            done = skip_batches  # batches of this epoch already trained on (a resumed epoch skips them)
-            resume_at = (epoch, done, epoch_rng)
-            model.train()
-            bar = _Progress(len(train_loader), f"epoch {epoch + 1}/{args.epochs}", not args.no_progress)
-            seen, loss_sum, t0 = 0, 0.0, time.perf_counter()
-            for batch, (x, y) in enumerate(train_loader):
-                if batch < skip_batches:
-                    continue
-                loss = loss_fn(model(x), y)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                done = batch + 1
+        with stop:
+            for epoch in range(start_epoch, args.epochs):
+                if epoch_rng is not None:
+                    loader_gen.set_state(epoch_rng)
+                epoch_rng = loader_gen.get_state()
+                done = skip_batches  # batches of this epoch already trained on (a resumed epoch skips them)
                 resume_at = (epoch, done, epoch_rng)
-                global_step += 1
-                loss_v = loss.item()
-                seen += len(y)
-                loss_sum += loss_v * len(y)
+                model.train()
+                bar = _Progress(len(train_loader), f"epoch {epoch + 1}/{args.epochs}", not args.no_progress)
+                seen, loss_sum, t0 = 0, 0.0, time.perf_counter()
+                for batch, (x, y) in enumerate(train_loader):
+                    if batch < skip_batches:
+                        continue
+                    loss = loss_fn(model(x), y)
+                    opt.zero_grad()
+                    loss.backward()
+                    opt.step()
+                    done = batch + 1
+                    resume_at = (epoch, done, epoch_rng)
+                    global_step += 1
+                    loss_v = loss.item()
+                    seen += len(y)
+                    loss_sum += loss_v * len(y)
+                    if writer is not None:
+                        writer.add_scalar("train/loss", loss_v, global_step)
+                        writer.add_scalar("train/lr", opt.param_groups[0]["lr"], global_step)
+                    bar.update(1, loss=f"{loss_v:.4f}", img_s=f"{seen / max(time.perf_counter() - t0, 1e-9):.0f}")
+                    stop.check()                    # safe point: the batch is done and recorded
+                bar.close()
+                stop.check()                        # safe point: every batch done, evaluation not begun
+                acc = evaluate(model, test_loader)
+                if sched is not None:
+                    sched.step()
+                skip_batches = 0
+                epoch_rng = None
+                dt = time.perf_counter() - t0
+                mean_loss = loss_sum / max(seen, 1)
+                history.append({"epoch": epoch + 1, "loss": mean_loss, "accuracy": acc})
                 if writer is not None:
-                    writer.add_scalar("train/loss", loss_v, global_step)
-                    writer.add_scalar("train/lr", opt.param_groups[0]["lr"], global_step)
-                bar.update(1, loss=f"{loss_v:.4f}", img_s=f"{seen / max(time.perf_counter() - t0, 1e-9):.0f}")
-            bar.close()
-            acc = evaluate(model, test_loader)
-            if sched is not None:
-                sched.step()
-            skip_batches = 0
-            epoch_rng = None
-            dt = time.perf_counter() - t0
-            mean_loss = loss_sum / max(seen, 1)
-            history.append({"epoch": epoch + 1, "loss": mean_loss, "accuracy": acc})
-            if writer is not None:
-                writer.add_scalar("train/epoch_loss", mean_loss, epoch + 1)
-                writer.add_scalar("test/accuracy", acc, epoch + 1)
-                writer.flush()
-            resume_at = (epoch + 1, 0, loader_gen.get_state())
-            _save_checkpoint(ckpt_path, model, opt, state(*resume_at))
-            print(f"epoch {epoch + 1}/{args.epochs}: loss {mean_loss:.4f}, held-out accuracy {acc:.4f}, "
-                  f"{seen / dt if dt > 0 else math.inf:.0f} images/s", flush=True)
-    except KeyboardInterrupt:
-        if resume_at is None:
-            raise
+                    writer.add_scalar("train/epoch_loss", mean_loss, epoch + 1)
+                    writer.add_scalar("test/accuracy", acc, epoch + 1)
+                    writer.flush()
+                resume_at = (epoch + 1, 0, loader_gen.get_state())
+                _save_checkpoint(ckpt_path, model, opt, state(*resume_at))
+                print(f"epoch {epoch + 1}/{args.epochs}: loss {mean_loss:.4f}, held-out accuracy {acc:.4f}, "
+                      f"{seen / dt if dt > 0 else math.inf:.0f} images/s", flush=True)
+                stop.check()                        # safe point: the epoch is checkpointed
+    except _Interrupted:
         _save_checkpoint(ckpt_path, model, opt, state(*resume_at))
         epoch, done, _ = resume_at
         print(f"\ninterrupted: saved {ckpt_path} (epoch {epoch + 1}, {done} of {len(train_loader)} batches done); "
               "continue with --resume", flush=True)
+        if writer is not None:
+            writer.close()
+        return 130
+    except KeyboardInterrupt:
+        print("\nnumtorch-train: interrupted again; stopped without saving (the last saved checkpoint is intact)",
+              file=sys.stderr, flush=True)
         if writer is not None:
             writer.close()
         return 130
