@@ -23,6 +23,17 @@ class Identity(Module):
         return input
 
 
+_PLAIN = {}
+
+
+def _plain_attributes(cls):
+    """True when no class in ``cls``'s MRO defines ``weight`` or ``bias`` itself (cached per class)."""
+    plain = _PLAIN.get(cls)
+    if plain is None:
+        plain = _PLAIN[cls] = not any(n in vars(c) for c in cls.__mro__ for n in ("weight", "bias"))
+    return plain
+
+
 class Linear(Module):
     r"""Applies an affine transformation to the last dimension of the input.
 
@@ -67,6 +78,13 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
+        # A small layer's call is mostly Python overhead, so read the parameters straight from their dict.
+        # The normal lookup stays for anything else: a class (a parametrization, a user's subclass) that
+        # defines weight or bias itself, or a weight deleted and reassigned as a plain attribute.
+        if _plain_attributes(type(self)):
+            params = self._parameters
+            weight, bias = params.get("weight"), params.get("bias")
+            return F.linear(input, self.weight if weight is None else weight, self.bias if bias is None else bias)
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self):
