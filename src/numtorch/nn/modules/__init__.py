@@ -1,5 +1,6 @@
 """Every layer class, one file per family as in torch: ``numtorch.nn.modules.<family>``."""
-from .module import Module, register_module_forward_hook, register_module_forward_pre_hook  # noqa: F401
+from .module import (Module, register_module_forward_hook, register_module_forward_pre_hook,  # noqa: F401
+                     register_module_full_backward_hook, register_module_full_backward_pre_hook)
 from .container import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403

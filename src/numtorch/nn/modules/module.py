@@ -7,18 +7,24 @@ are torch's: ``features.0.weight``, ``bn.running_mean``, ... ``__repr__`` is bui
 """
 import copy
 import itertools
+import warnings
 from collections import OrderedDict, namedtuple
+
+import numpy as np
 
 from ..._device import check_device
 from ..._dtype import as_dtype
-from ..._tensor import Tensor, _RemovableHandle
-from ...autograd.grad_mode import no_grad
+from ..._tensor import Tensor, _RemovableHandle, _from_array
+from ...autograd.function import Function
+from ...autograd.grad_mode import GradMode, no_grad
 from ..parameter import Buffer, Parameter
 
 __all__ = ["Module", "register_module_forward_pre_hook", "register_module_forward_hook"]
 
 _global_forward_pre_hooks = OrderedDict()
 _global_forward_hooks = OrderedDict()
+_global_backward_hooks = OrderedDict()
+_global_backward_pre_hooks = OrderedDict()
 _hook_ids = itertools.count()
 
 
@@ -49,6 +55,132 @@ class _HookHandle:
 
     def __exit__(self, *exc):
         self.remove()
+
+
+def register_module_full_backward_hook(hook):
+    """A full backward hook called for every module: ``hook(module, grad_input, grad_output)``."""
+    key = next(_hook_ids)
+    _global_backward_hooks[key] = hook
+    return _HookHandle(_global_backward_hooks, key=key)
+
+
+def register_module_full_backward_pre_hook(hook):
+    """A backward pre-hook called for every module: ``hook(module, grad_output)``."""
+    key = next(_hook_ids)
+    _global_backward_pre_hooks[key] = hook
+    return _HookHandle(_global_backward_pre_hooks, key=key)
+
+
+class _BackwardHookFunction(Function):
+    """Identity on a module's input (or output) tensors; its backward hands the gradients to ``on_backward``.
+
+    Tensors that do not require grad pass through as non-differentiable.
+    """
+
+    @staticmethod
+    def forward(ctx, on_backward, *tensors):
+        ctx.on_backward = on_backward
+        ctx.mark_non_differentiable(*[t for t in tensors if not t.requires_grad])
+        ctx.set_materialize_grads(False)    # the callbacks see which gradients never arrived
+        return tensors
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return (None,) + tuple(ctx.on_backward(ctx, grads))
+
+
+class _BackwardHooks:
+    """One module call's backward hooks: identities on its inputs and outputs catch their gradients.
+
+    Backward reaches the output identity first: the pre-hooks see (and may replace) ``grad_output``, which
+    is kept. It then reaches the input identity: the full hooks get ``grad_input`` with the kept
+    ``grad_output`` and may replace ``grad_input``. When no input requires grad, the full hooks run at the
+    output identity with ``grad_input`` all ``None``, as in torch.
+    """
+
+    def __init__(self, module, full_hooks, pre_hooks):
+        self.module = module
+        self.full_hooks = full_hooks
+        self.pre_hooks = pre_hooks
+        self.grad_outputs = None
+        self.input_index = None     # positions of the tensor inputs, None when none of them requires grad
+        self.n_inputs = 0
+        self.output_index = None
+        self.n_outputs = 0
+
+    @staticmethod
+    def _wrap(values, on_backward):
+        index = [i for i, v in enumerate(values) if isinstance(v, Tensor)]
+        if not any(values[i].requires_grad for i in index):
+            return values, None
+        wrapped = _BackwardHookFunction.apply(on_backward, *[values[i] for i in index])
+        values = list(values)
+        for i, t in zip(index, wrapped):
+            values[i] = t
+        return tuple(values), index
+
+    @staticmethod
+    def _spread(index, grads, n):
+        out = [None] * n
+        for i, g in zip(index, grads):
+            out[i] = g
+        return tuple(out)
+
+    def wrap_inputs(self, args):
+        self.n_inputs = len(args)
+        args, self.input_index = self._wrap(args, self._on_input_grads)
+        return args
+
+    def wrap_outputs(self, result):
+        single = not isinstance(result, tuple)
+        values = (result,) if single else result
+        self.n_outputs = len(values)
+        values, self.output_index = self._wrap(values, self._on_output_grads)
+        return values[0] if single else values
+
+    def _on_output_grads(self, ctx, grads):
+        self.grad_outputs = self._spread(self.output_index, grads, self.n_outputs)
+        for hook in self.pre_hooks:
+            res = hook(self.module, self.grad_outputs)
+            if res is None:
+                continue
+            if len(res) != len(self.grad_outputs):
+                raise RuntimeError(f"Backward pre hook returned an invalid number of grad_output, got {len(res)}, "
+                                   f"but expected {len(self.grad_outputs)}")
+            self.grad_outputs = tuple(res)
+        grad_outputs = self.grad_outputs
+        if self.input_index is None:
+            warnings.warn("Full backward hook is firing when gradients are computed with respect to module "
+                          "outputs since no inputs require gradients. See https://docs.pytorch.org/docs/main/"
+                          "generated/torch.nn.Module.html#torch.nn.Module.register_full_backward_hook for more "
+                          "details.", stacklevel=2)
+            grad_inputs = (None,) * self.n_inputs
+            for hook in self.full_hooks:
+                res = hook(self.module, grad_inputs, self.grad_outputs)
+                if res is not None and not (isinstance(res, tuple) and all(r is None for r in res)):
+                    raise RuntimeError("Backward hook for Modules where no input requires gradient should always "
+                                       "return None or None for all gradients.")
+            self.grad_outputs = None
+        return [grad_outputs[i] for i in self.output_index]
+
+    def _on_input_grads(self, ctx, grads):
+        if self.grad_outputs is None:   # the gradient reached the inputs without passing through the outputs
+            return grads
+        # as torch's hooks see them: zeros for the inputs whose gradient never arrived (unused, or not
+        # requiring grad) -- while grad_output keeps None for outputs that got none
+        grads = [_from_array(np.zeros(meta[0], meta[1])) if g is None else g
+                 for g, meta in zip(grads, ctx._out_meta)]
+        res = self._spread(self.input_index, grads, self.n_inputs)
+        for hook in self.full_hooks:
+            out = hook(self.module, res, self.grad_outputs)
+            if out is None:
+                continue
+            if len(out) != len(res):
+                raise RuntimeError(f"Backward hook returned an invalid number of grad_input, got {len(out)}, but "
+                                   f"expected {len(res)}")
+            res = tuple(out)
+        self.grad_outputs = None
+        return [res[i] for i in self.input_index]
 
 
 def register_module_forward_pre_hook(hook):
@@ -117,6 +249,7 @@ class Module:
         d["_forward_hooks_with_kwargs"] = {}
         d["_forward_hooks_always_called"] = {}
         d["_backward_hooks"] = OrderedDict()
+        d["_backward_pre_hooks"] = OrderedDict()
         d["_state_dict_hooks"] = OrderedDict()
         d["_load_state_dict_pre_hooks"] = OrderedDict()
         d["_load_state_dict_post_hooks"] = OrderedDict()
@@ -128,11 +261,15 @@ class Module:
     # ------------------------------------------------------------------ calling
     def __call__(self, *args, **kwargs):
         if not (self._forward_pre_hooks or self._forward_hooks or _global_forward_pre_hooks
-                or _global_forward_hooks):
+                or _global_forward_hooks or self._backward_hooks or self._backward_pre_hooks
+                or _global_backward_hooks or _global_backward_pre_hooks):
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)
 
     def _call_with_hooks(self, args, kwargs):
+        full = list(_global_backward_hooks.values()) + list(self._backward_hooks.values())
+        pre = list(_global_backward_pre_hooks.values()) + list(self._backward_pre_hooks.values())
+        bw = _BackwardHooks(self, full, pre) if (full or pre) and GradMode.enabled else None
         for hook_id, hook in itertools.chain(_global_forward_pre_hooks.items(), self._forward_pre_hooks.items()):
             if self._forward_pre_hooks_with_kwargs.get(hook_id):
                 res = hook(self, args, kwargs)
@@ -145,6 +282,8 @@ class Module:
                 res = hook(self, args)
                 if res is not None:
                     args = res if isinstance(res, tuple) else (res,)
+        if bw is not None:
+            args = bw.wrap_inputs(args)
         result = self.forward(*args, **kwargs)
         for hook_id, hook in itertools.chain(_global_forward_hooks.items(), self._forward_hooks.items()):
             if self._forward_hooks_with_kwargs.get(hook_id):
@@ -153,6 +292,8 @@ class Module:
                 res = hook(self, args, result)
             if res is not None:
                 result = res
+        if bw is not None:
+            result = bw.wrap_outputs(result)
         return result
 
     _call_impl = __call__
@@ -178,11 +319,35 @@ class Module:
         return _HookHandle(self._forward_hooks, key=key)
 
     def register_full_backward_hook(self, hook, prepend=False):
-        """Not supported: register a hook on the module's output tensor instead (``out.register_hook``)."""
-        raise NotImplementedError("numtorch: module backward hooks are not supported; register a hook on the "
-                                  "module's output tensor instead (output.register_hook(fn))")
+        """``hook(module, grad_input, grad_output)`` runs once the gradients of the module's inputs are known.
 
-    register_backward_hook = register_full_backward_hook
+        ``grad_input`` and ``grad_output`` are tuples with one entry per positional input and per output
+        (``None`` where that is not a tensor, or does not require grad). The hook may return a replacement
+        ``grad_input`` tuple of the same length. It must not modify its arguments in place.
+        """
+        key = next(_hook_ids)
+        self._backward_hooks[key] = hook
+        if prepend:
+            self._backward_hooks.move_to_end(key, last=False)
+        return _HookHandle(self._backward_hooks, key=key)
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """``hook(module, grad_output)`` runs when the gradients of the module's outputs are known, before
+        those of its inputs are computed; it may return a replacement ``grad_output`` tuple."""
+        key = next(_hook_ids)
+        self._backward_pre_hooks[key] = hook
+        if prepend:
+            self._backward_pre_hooks.move_to_end(key, last=False)
+        return _HookHandle(self._backward_pre_hooks, key=key)
+
+    def register_backward_hook(self, hook):
+        """torch's deprecated non-"full" backward hook, whose ``grad_input`` depends on the module's last op.
+
+        Not supported; :meth:`register_full_backward_hook` is the hook torch recommends and numtorch provides.
+        """
+        raise NotImplementedError("numtorch: register_backward_hook (deprecated in torch) is not supported; use "
+                                  "register_full_backward_hook(hook), called as hook(module, grad_input, "
+                                  "grad_output)")
 
     # ------------------------------------------------------------------ registration
     def register_buffer(self, name, tensor, persistent=True):
@@ -329,7 +494,8 @@ class Module:
     def __setstate__(self, state):
         self.__dict__.update(state)
         for k, v in (("_forward_pre_hooks_with_kwargs", {}), ("_forward_hooks_with_kwargs", {}),
-                     ("_forward_hooks_always_called", {}), ("_non_persistent_buffers_set", set())):
+                     ("_forward_hooks_always_called", {}), ("_non_persistent_buffers_set", set()),
+                     ("_backward_hooks", OrderedDict()), ("_backward_pre_hooks", OrderedDict())):
             self.__dict__.setdefault(k, v)
 
     # ------------------------------------------------------------------ traversal
