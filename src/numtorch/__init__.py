@@ -22,6 +22,7 @@ from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, i
 from . import autograd
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from ._backend import get_num_threads, set_num_threads
+from . import accelerator, backends  # noqa: F401
 from ._creation import *  # noqa: F401,F403
 from . import ops
 from . import nn
