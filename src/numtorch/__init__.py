@@ -16,6 +16,7 @@ from ._dtype import (bfloat16, bool, can_cast, cdouble, cfloat, complex64, compl
                      long, promote_types, result_type, set_default_dtype, short, uint8)
 from ._size import Size
 from ._tensor import Tensor, is_tensor
+from ._tensortype import *  # noqa: F401,F403  (legacy FloatTensor, LongTensor, ...)
 from ._tensor_str import get_printoptions, set_printoptions
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                                  set_grad_enabled)
@@ -28,6 +29,8 @@ from . import ops
 from . import nn
 from . import utils
 from . import optim
+from ._compile import compile  # noqa: A001  (torch.compile)
+from . import testing  # noqa: F401
 from .serialization import save, load
 from .ops.convert import *  # noqa: F401,F403
 from .ops.math import *  # noqa: F401,F403

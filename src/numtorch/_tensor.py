@@ -79,6 +79,7 @@ class Tensor:
                 arr = np.asarray(data, dtype=d.np)
         else:
             shape = tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list, Size)) else args
+            shape = shape if args else (0,)                   # Tensor() is an empty 1-d tensor
             arr = np.empty(_check_shape(shape, "Tensor"), dtype=d.np)
         self._data = arr
         self._requires_grad = False

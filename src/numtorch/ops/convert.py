@@ -131,6 +131,8 @@ def type_(self, dtype=None, non_blocking=False, **kwargs):
     if dtype is None:
         inv = {v: k for k, v in _TYPE_NAMES.items()}
         return inv.get(self.dtype.name, "torch." + self.dtype.name).replace("torch.", "numtorch.")
+    if isinstance(dtype, type) and isinstance(getattr(dtype, "dtype", None), _dtype_cls):
+        dtype = dtype.dtype                                    # a legacy type: numtorch.LongTensor
     if isinstance(dtype, str):
         key = dtype.replace("numtorch.", "torch.")
         if key not in _TYPE_NAMES:

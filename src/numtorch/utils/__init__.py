@@ -1,7 +1,7 @@
-"""``numtorch.utils``: ``numtorch.utils.data`` (datasets, samplers, DataLoader).
+"""``numtorch.utils``: ``numtorch.utils.data`` (datasets, samplers, DataLoader) and ``numtorch.utils.checkpoint``.
 
 ``numtorch.utils.tensorboard`` is not imported here: import it explicitly (it needs an optional extra).
 """
-from . import data
+from . import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]
