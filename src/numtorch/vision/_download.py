@@ -23,8 +23,8 @@ import numpy as np
 
 from ..serialization import _BoundedUnpickler
 
-__all__ = ["calculate_md5", "check_integrity", "download_url", "extract_archive_atomically", "RestrictedUnpickler",
-           "restricted_load"]
+__all__ = ["calculate_md5", "check_integrity", "download_url", "extract_archive_atomically", "gunzip_atomically",
+           "RestrictedUnpickler", "restricted_load"]
 
 _CHUNK = 1 << 20
 
@@ -74,6 +74,33 @@ def download_url(url, path, md5=None, timeout=60.0):
         if md5 is not None and got != md5:
             raise RuntimeError(f"checksum mismatch for {url}: expected md5 {md5}, got {got}. The download was "
                                "deleted; the file on the server may be corrupt or the url wrong.")
+        os.replace(part, path)
+    finally:
+        if os.path.exists(part):
+            os.remove(part)
+
+
+def gunzip_atomically(archive, path, max_bytes):
+    """Decompress the gzip file ``archive`` to ``path``: it appears complete or not at all.
+
+    Refuses (``RuntimeError``, nothing written) a corrupt stream or one that would decompress to more than
+    ``max_bytes`` (a decompression bomb is stopped after ``max_bytes``, not after filling the disk).
+    """
+    import gzip
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, part = tempfile.mkstemp(prefix=os.path.basename(path) + ".part-", dir=folder)
+    try:
+        written = 0
+        try:
+            with os.fdopen(fd, "wb") as out, gzip.open(archive, "rb") as src:
+                for chunk in iter(lambda: src.read(_CHUNK), b""):
+                    written += len(chunk)
+                    if written > max_bytes:
+                        raise RuntimeError(f"{archive} decompresses to more than {max_bytes} bytes, more than the "
+                                           "dataset file it should hold; refusing it")
+                    out.write(chunk)
+        except (OSError, EOFError, zlib.error) as e:
+            raise RuntimeError(f"{archive} is not a valid gzip file: {e}") from e
         os.replace(part, path)
     finally:
         if os.path.exists(part):

@@ -1,4 +1,5 @@
-"""``numtorch.vision.datasets``: CIFAR-10 (torchvision's class) and scikit-learn's handwritten digits.
+"""``numtorch.vision.datasets``: CIFAR-10, MNIST and Fashion-MNIST (torchvision's classes) and scikit-learn's
+handwritten digits.
 
 Images are handed to transforms as ``uint8`` NumPy arrays, ``(H, W, C)`` for colour and ``(H, W)`` for gray, in
 place of the PIL images torchvision hands out (numtorch does not depend on Pillow). ``transforms.ToTensor()``
@@ -11,9 +12,9 @@ import os
 import numpy as np
 
 from ..utils.data import Dataset
-from ._download import check_integrity, download_url, extract_archive_atomically, restricted_load
+from ._download import check_integrity, download_url, extract_archive_atomically, gunzip_atomically, restricted_load
 
-__all__ = ["VisionDataset", "StandardTransform", "CIFAR10", "Digits"]
+__all__ = ["VisionDataset", "StandardTransform", "CIFAR10", "MNIST", "FashionMNIST", "Digits"]
 
 
 class StandardTransform:
@@ -261,6 +262,159 @@ class CIFAR10(VisionDataset):
 
     def extra_repr(self):
         return f"Split: {'Train' if self.train is True else 'Test'}"
+
+
+def read_idx(path, ndim, count=None):
+    """An IDX file (MNIST's format) of ``uint8`` values with ``ndim`` dimensions, checked before it is read.
+
+    The header is two zero bytes, the type code ``0x08`` (unsigned byte), the number of dimensions, then each
+    size as a big-endian 32-bit integer; the values follow, exactly :math:`\\prod_i n_i` bytes of them. A wrong
+    header, a size that disagrees with the file's length (checked before anything is allocated) or a first
+    dimension other than ``count`` raises a ``RuntimeError`` naming the file.
+    """
+    name = os.path.basename(path)
+    file_size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        head = f.read(4)
+        if len(head) < 4 or head[0] != 0 or head[1] != 0:
+            raise RuntimeError(f"{name}: not an IDX file (expected the magic bytes 00 00 at the start)")
+        if head[2] != 0x08:
+            raise RuntimeError(f"{name}: expected unsigned byte values (type code 0x08), got type code "
+                               f"{head[2]:#04x}")
+        if head[3] != ndim:
+            raise RuntimeError(f"{name}: expected {ndim} dimension(s), the header declares {head[3]}")
+        dims_raw = f.read(4 * ndim)
+        if len(dims_raw) < 4 * ndim:
+            raise RuntimeError(f"{name}: truncated header")
+        dims = tuple(int.from_bytes(dims_raw[4 * k:4 * k + 4], "big") for k in range(ndim))
+        expected = 4 + 4 * ndim + int(np.prod(dims, dtype=object))
+        if expected != file_size:
+            raise RuntimeError(f"{name}: the header declares {dims} values ({expected} bytes with the header) but "
+                               f"the file has {file_size} bytes")
+        if count is not None and dims[0] != count:
+            raise RuntimeError(f"{name}: {dims[0]} entries, expected {count} (one per image)")
+        data = np.frombuffer(f.read(), dtype=np.uint8)
+    return data.reshape(dims).copy()
+
+
+class MNIST(VisionDataset):
+    """The MNIST handwritten digits: 70 000 28x28 gray images in 10 classes (60 000 train, 10 000 test).
+
+    .. math::
+        \\text{dataset}[i] = (\\text{transform}(x_i), \\text{target\\_transform}(y_i)), \\quad
+        x_i \\in \\{0..255\\}^{28 \\times 28}, \\; y_i \\in \\{0..9\\}
+
+    Reads ``root/<class name>/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte`` (torchvision's layout), each
+    checked by :func:`read_idx`; labels outside the classes raise a ``RuntimeError``.
+
+    Args:
+        root (str): folder holding (or to receive) ``MNIST/raw``.
+        train (bool): the 60 000 training images (True) or the 10 000 test images. Default: True.
+        transform (callable, optional): applied to each image, an (H, W) ``uint8`` NumPy array (a copy).
+        target_transform (callable, optional): applied to each label (an int).
+        download (bool): fetch the four ``.gz`` files from the first mirror that answers, each checked against
+            its MD5, and decompress them (atomically, bounded in size), unless they are already there.
+
+    Attributes:
+        data (Tensor): (N, 28, 28) ``uint8``. targets (Tensor): (N,) ``int64``. classes (list of str).
+    """
+
+    mirrors = ["https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"]
+    resources = [
+        ("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
+        ("train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432"),
+        ("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3"),
+        ("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c"),
+    ]
+    classes = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five", "6 - six", "7 - seven",
+               "8 - eight", "9 - nine"]
+    #: no file of these datasets decompresses to more (the training images are 47 040 016 bytes)
+    _max_file_bytes = 64 << 20
+
+    def __init__(self, root, train=True, transform=None, target_transform=None, download=False):
+        super().__init__(root, transform=transform, target_transform=target_transform)
+        self.train = train
+        if download:
+            self.download()
+        if not self._check_exists():
+            raise RuntimeError(f"Dataset not found. You can use download=True to download it (looked in "
+                               f"{self.raw_folder})")
+        split = "train" if train else "t10k"
+        images = read_idx(os.path.join(self.raw_folder, f"{split}-images-idx3-ubyte"), 3)
+        labels = read_idx(os.path.join(self.raw_folder, f"{split}-labels-idx1-ubyte"), 1, count=len(images))
+        if labels.size and labels.max() >= len(self.classes):
+            raise RuntimeError(f"{split}-labels-idx1-ubyte: label {int(labels.max())} is out of range: expected "
+                               f"0 <= label < {len(self.classes)}")
+        from .._creation import from_numpy
+        self.data = from_numpy(images)
+        self.targets = from_numpy(labels.astype(np.int64))
+
+    @property
+    def raw_folder(self):
+        return os.path.join(self.root, type(self).__name__, "raw")
+
+    @property
+    def class_to_idx(self):
+        return {c: i for i, c in enumerate(self.classes)}
+
+    def __getitem__(self, index):
+        img, target = self.data._data[index].copy(), int(self.targets._data[index])
+        if self.transform is not None:
+            img = self.transform(img)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return img, target
+
+    def __len__(self):
+        return len(self.data)
+
+    def _check_exists(self):
+        return all(check_integrity(os.path.join(self.raw_folder, name[:-3])) for name, _ in self.resources)
+
+    def download(self):
+        """Fetch and decompress the four files unless they are already in place."""
+        if self._check_exists():
+            return
+        os.makedirs(self.raw_folder, exist_ok=True)
+        for name, md5 in self.resources:
+            target = os.path.join(self.raw_folder, name[:-3])
+            if check_integrity(target):
+                continue
+            archive = os.path.join(self.raw_folder, name)
+            if not check_integrity(archive, md5):
+                errors = []
+                for mirror in self.mirrors:
+                    print(f"Downloading {mirror}{name}")
+                    try:
+                        download_url(mirror + name, archive, md5=md5)
+                        break
+                    except RuntimeError as e:
+                        errors.append(str(e))
+                else:
+                    raise RuntimeError(f"Error downloading {name}: " + "; ".join(errors))
+            try:
+                gunzip_atomically(archive, target, self._max_file_bytes)
+            except RuntimeError:
+                os.remove(archive)   # a verified download that does not decompress is of no use
+                raise
+
+    def extra_repr(self):
+        return f"Split: {'Train' if self.train is True else 'Test'}"
+
+
+class FashionMNIST(MNIST):
+    """Fashion-MNIST: 70 000 28x28 gray images of clothing in 10 classes, in MNIST's format and layout
+    (``root/FashionMNIST/raw``); see :class:`MNIST`."""
+
+    mirrors = ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"]
+    resources = [
+        ("train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
+        ("train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe"),
+        ("t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79"),
+        ("t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310"),
+    ]
+    classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+               "Ankle boot"]
 
 
 class Digits(VisionDataset):
