@@ -31,6 +31,8 @@ from . import utils
 from . import optim
 from ._compile import compile  # noqa: A001  (torch.compile)
 from . import testing  # noqa: F401
+from . import amp  # noqa: F401
+from .amp import autocast  # noqa: F401
 from .serialization import save, load
 from .ops.convert import *  # noqa: F401,F403
 from .ops.math import *  # noqa: F401,F403
