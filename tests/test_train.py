@@ -177,3 +177,24 @@ def test_console_script_is_declared():
     with open(os.path.join(here, "pyproject.toml"), "rb") as f:
         scripts = tomllib.load(f)["project"]["scripts"]
     assert scripts["numtorch-train"] == "numtorch.train:main"
+
+
+@pytest.mark.parametrize("dataset,folder", [("mnist", "MNIST"), ("fashion-mnist", "FashionMNIST")])
+def test_mnist_datasets_from_data_dir(tmp_path, capsys, dataset, folder):
+    """The MNIST-format datasets train from --data-dir without downloading (tiny files in torchvision's layout)."""
+    from test_mnist import idx_bytes, tiny_files
+    raw = tmp_path / "data" / folder / "raw"
+    raw.mkdir(parents=True)
+    for name, array in tiny_files(n_train=40, n_test=12).items():
+        (raw / name).write_bytes(idx_bytes(array))
+    run(tmp_path, "--model", "tudui", "--dataset", dataset, "--data-dir", str(tmp_path / "data"), "--no-download",
+        "--epochs", "1", "--batch-size", "16", "--no-graph")
+    out = capsys.readouterr().out
+    assert "(40 train / 12 test)" in out and "epoch 1/1" in out
+    assert nt.load(tmp_path / "ck.pth")["dataset"] == dataset
+
+
+def test_missing_mnist_data_dir(tmp_path, capsys):
+    run(tmp_path, "--dataset", "mnist", "--data-dir", str(tmp_path / "nowhere"), "--no-download", expect=2)
+    err = capsys.readouterr().err
+    assert "MNIST not found under --data-dir" in err and "Traceback" not in err

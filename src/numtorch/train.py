@@ -169,7 +169,37 @@ def _cifar10(args):
     return train, test, 10
 
 
-DATASETS = {"digits": _digits, "cifar10": _cifar10}
+def _mnist_like(args, cls, mean, std):
+    """MNIST or Fashion-MNIST from --data-dir (downloaded there when missing), as 3x32x32 images like the digits:
+    the 28x28 gray image resized to 32x32, repeated over 3 channels and normalized."""
+    from .vision import datasets, transforms
+    tf = transforms.Compose([transforms.ToTensor(), transforms.Resize(32, antialias=True),
+                             transforms.Grayscale(num_output_channels=3),
+                             transforms.Normalize((mean,) * 3, (std,) * 3)])
+    root = args.data_dir
+    raw = os.path.join(root, cls.__name__, "raw")
+    if args.no_download and not os.path.isdir(raw):
+        raise TrainError(f"{cls.__name__} not found under --data-dir {root!r} (expected {raw}); drop --no-download "
+                         "to fetch it")
+    try:
+        train = cls(root, train=True, transform=tf, download=not args.no_download)
+        test = cls(root, train=False, transform=tf, download=False)
+    except (RuntimeError, OSError) as e:
+        raise TrainError(str(e)) from None
+    return train, test, 10
+
+
+def _mnist(args):
+    from .vision import datasets
+    return _mnist_like(args, datasets.MNIST, 0.1307, 0.3081)
+
+
+def _fashion_mnist(args):
+    from .vision import datasets
+    return _mnist_like(args, datasets.FashionMNIST, 0.2860, 0.3530)
+
+
+DATASETS = {"digits": _digits, "cifar10": _cifar10, "mnist": _mnist, "fashion-mnist": _fashion_mnist}
 
 
 # ---------------------------------------------------------------------- helpers
@@ -287,7 +317,8 @@ def build_parser():
     p = argparse.ArgumentParser(prog="numtorch-train", description=__doc__.split("\n")[0])
     p.add_argument("--model", default="tudui", choices=sorted(MODELS), help="network to train (default tudui)")
     p.add_argument("--dataset", default="digits", choices=sorted(DATASETS),
-                   help="digits (offline, scikit-learn) or cifar10 (default digits)")
+                   help="digits (offline, scikit-learn; the default), or cifar10, mnist, fashion-mnist (read "
+                        "from --data-dir, downloaded there when missing)")
     p.add_argument("--data-dir", default="./data", help="where datasets live or are downloaded to")
     p.add_argument("--no-download", action="store_true", help="never download; fail if the data is missing")
     p.add_argument("--epochs", type=int, default=6, help="epochs to train in total (default 6)")
