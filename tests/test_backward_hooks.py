@@ -38,7 +38,7 @@ class TwoInTwoOut:
 
 
 def _run(L, x_grad, y_grad, hook_kind, replace=False):
-    """Build the module, hook it, run forward + backward; return what the hooks saw and the gradients."""
+    """Build the module and hook it; return it and the list the hooks append what they see to."""
     L.manual_seed(0)
     m = TwoInTwoOut.make(L)
     seen = []
@@ -70,12 +70,10 @@ def test_hooks_see_and_change_what_torch_does(hook_kind, replace, x_grad, y_grad
     x0, y0 = rng.standard_normal((2, 3)).astype("float32"), rng.standard_normal((2, 3)).astype("float32")
     w0 = rng.standard_normal((2, 3)).astype("float32")
     results = {}
+    modules = {L: _run(L, x_grad, y_grad, hook_kind, replace) for L in (torch, numtorch)}
+    copy_state(modules[torch][0], modules[numtorch][0])             # the same weights on both sides
     for L, conv in ((torch, to_torch), (numtorch, to_nt)):
-        m, seen = _run(L, x_grad, y_grad, hook_kind, replace)
-        if L is numtorch:
-            copy_state(t_module, m)
-        else:
-            t_module = m
+        m, seen = modules[L]
         x, y = conv(x0, x_grad), conv(y0, y_grad)
         a, b = m(x, 2.0, y)
         loss = (a * conv(w0)).sum() + b.sum()

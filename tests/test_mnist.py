@@ -11,7 +11,7 @@ import numtorch
 from numtorch.utils.data import DataLoader
 from numtorch.vision import datasets, transforms
 from numtorch.vision.datasets import read_idx
-from test_vision import md5, server  # noqa: F401  (the fixture)
+from test_vision import md5, server  # noqa: F401,F811  (server is the fixture the tests take)
 
 
 def idx_bytes(array, type_code=0x08, ndim=None, dims=None):

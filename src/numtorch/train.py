@@ -172,7 +172,7 @@ def _cifar10(args):
 def _mnist_like(args, cls, mean, std):
     """MNIST or Fashion-MNIST from --data-dir (downloaded there when missing), as 3x32x32 images like the digits:
     the 28x28 gray image resized to 32x32, repeated over 3 channels and normalized."""
-    from .vision import datasets, transforms
+    from .vision import transforms
     tf = transforms.Compose([transforms.ToTensor(), transforms.Resize(32, antialias=True),
                              transforms.Grayscale(num_output_channels=3),
                              transforms.Normalize((mean,) * 3, (std,) * 3)])
