@@ -516,3 +516,7 @@ class _RemovableHandle:
 
 # dtype objects are also reachable as attributes of the class for isinstance-free checks in ops.
 Tensor._dtype_module = _dtype
+
+
+# ``type(t)`` prints ``<class 'numtorch.Tensor'>``, as torch's prints ``<class 'torch.Tensor'>`` (it is exported there)
+Tensor.__module__ = "numtorch"

@@ -18,7 +18,7 @@ from ..random import _gen
 from ._util import broadcast_error, check_tensor, torch_type_name, unbroadcast
 
 __all__ = ["linear", "bilinear", "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
-           "feature_alpha_dropout", "embedding", "one_hot"]
+           "feature_alpha_dropout", "embedding", "embedding_bag", "one_hot"]
 #: names also exported at numtorch's top level (torch.<name>), besides nn.functional
 TOP_LEVEL = ["bilinear", "dropout", "dropout_", "alpha_dropout", "alpha_dropout_", "feature_dropout",
              "feature_dropout_", "feature_alpha_dropout", "feature_alpha_dropout_", "embedding",
@@ -628,6 +628,173 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
             _renorm_rows(w, idx, max_norm, norm_type)
             weight._vc[0] += 1
     return EmbeddingFunction.apply(input, weight, padding_idx, bool(scale_grad_by_freq))
+
+
+# ---------------------------------------------------------------------- embedding_bag
+def _segment_reduce(ufunc, rows, starts, lengths, fill):
+    """``ufunc.reduceat`` of ``rows`` over the contiguous segments ``[starts[b], starts[b] + lengths[b])``;
+    empty segments give ``fill`` (reduceat alone would hand back the row at ``starts[b]``)."""
+    padded = np.concatenate([rows, np.full((1,) + rows.shape[1:], fill, rows.dtype)])
+    out = ufunc.reduceat(padded, np.minimum(starts, rows.shape[0]), axis=0)
+    out[lengths == 0] = fill
+    return out
+
+
+class EmbeddingBagFunction(ArrayFunction):
+    """Bags of embedding rows reduced by sum, mean or max.
+
+    .. math::
+        y_b = \\sum_{k \\in b} a_k W_{i_k} \\;(\\text{sum; } a_k \\text{ the per-sample weight or 1}),\\quad
+        y_b = \\frac{1}{|b|} \\sum_{k \\in b} W_{i_k} \\;(\\text{mean}),\\quad
+        y_{b,d} = \\max_{k \\in b} W_{i_k, d} \\;(\\text{max})
+
+    over the entries ``k`` of bag ``b`` whose index is not ``padding_idx`` (an empty bag gives zeros).
+    dW scatters ``g_b a_k`` (sum), ``g_b / |b|`` (mean) or ``g_{b,d}`` to the arg-max row (max) back to row
+    ``i_k``; d a_k = g_b . W_{i_k}.
+    """
+    node_name = "EmbeddingBagBackward0"
+
+    @staticmethod
+    def forward(ctx, idx, w, psw, starts, lengths, mode, padding_idx, scale_grad_by_freq):
+        n_bags, dim = len(starts), w.shape[1]
+        keep = np.ones(idx.shape, bool) if padding_idx is None else idx != padding_idx
+        rows = np.take(w, idx, axis=0)
+        ctx.save_for_backward(idx, w if mode == "max" or psw is not None else None)
+        ctx.meta = (w.shape, starts, lengths, keep, mode, padding_idx, scale_grad_by_freq, psw is not None)
+        if mode == "max":
+            masked = np.where(keep[:, None], rows, -np.inf).astype(w.dtype, copy=False)
+            out = _segment_reduce(np.maximum, masked, starts, lengths, -np.inf)
+            empty = ~np.isfinite(out) & (out < 0)          # no kept entry in the bag
+            out[empty] = 0
+            # the first entry of each bag that holds the maximum, per column (for the gradient)
+            hit = (masked == np.repeat(out, lengths, axis=0)) & keep[:, None]
+            pos = np.where(hit, np.arange(len(idx))[:, None], len(idx))
+            ctx.argmax = np.where(empty, -1, _segment_reduce(np.minimum, pos, starts, lengths, len(idx)))
+            return out
+        if psw is not None:
+            rows = rows * psw[:, None]
+            ctx.psw = psw
+        rows = np.where(keep[:, None], rows, 0).astype(w.dtype, copy=False)
+        out = _segment_reduce(np.add, rows, starts, lengths, 0)
+        if mode == "mean":
+            counts = _segment_reduce(np.add, keep.astype(w.dtype), starts, lengths, 0)
+            ctx.counts = counts
+            out = out / np.maximum(counts, 1)[:, None]
+        return out.astype(w.dtype, copy=False) if out.dtype != w.dtype else out
+
+    @staticmethod
+    def backward(ctx, g):
+        idx, w = ctx.saved_tensors
+        (n, dim), starts, lengths, keep, mode, padding_idx, by_freq, has_psw = ctx.meta
+        need_w, need_psw = ctx.needs_input_grad[1], ctx.needs_input_grad[2]
+        bag_of = np.repeat(np.arange(len(starts)), lengths)
+        gw = gpsw = None
+        if need_w:
+            if mode == "max":
+                arg = ctx.argmax                                  # (bags, dim) entry positions, -1 if empty
+                b, d = np.nonzero(arg >= 0)
+                flat = idx[arg[b, d]] * dim + d
+                gw = np.bincount(flat, weights=g[b, d], minlength=n * dim).reshape(n, dim).astype(g.dtype)
+            else:
+                rows = g[bag_of]
+                if has_psw:
+                    rows = rows * ctx.psw[:, None]
+                if mode == "mean":
+                    rows = rows / np.maximum(ctx.counts, 1)[bag_of][:, None]
+                if by_freq:
+                    counts = np.bincount(idx, minlength=n)
+                    rows = rows / counts[idx].astype(g.dtype)[:, None]
+                rows = np.where(keep[:, None], rows, 0).astype(g.dtype, copy=False)
+                gw = _scatter_rows(idx, rows, n)
+            if padding_idx is not None:
+                gw[padding_idx] = 0
+        if need_psw and has_psw:
+            gpsw = np.einsum("kd,kd->k", g[bag_of], np.take(w, idx, axis=0)) * keep
+        return None, gw, gpsw, None, None, None, None, None
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
+                  sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
+    """Sums, means or maxima of bags of embedding rows, without building the per-entry embeddings first.
+
+    Args:
+        input: int64/int32 indices, ``(B, L)`` (B bags of L entries) or 1-D with ``offsets``.
+        weight: ``(num_embeddings, embedding_dim)``.
+        offsets: 1-D start of each bag in a 1-D ``input`` (the first must be 0); with ``include_last_offset``
+            the last entry is the end of the last bag.
+        mode: ``'sum'`` | ``'mean'`` | ``'max'``. per_sample_weights: like ``input``, scales each entry
+            (``'sum'`` only). padding_idx: entries with this index are left out (and get no gradient).
+        max_norm, norm_type, scale_grad_by_freq: as in :func:`embedding`. sparse: accepted (gradients are dense).
+
+    Shape: ``(B, L)`` or ``(N,)`` with ``(B,)`` offsets -> ``(B, embedding_dim)``.
+    """
+    check_tensor(input, "embedding_bag")
+    check_tensor(weight, "embedding_bag", "weight")
+    w = weight._data
+    if w.ndim != 2:
+        raise RuntimeError("'weight' must be 2-D")
+    n = w.shape[0]
+    if input._data.ndim == 2:
+        if per_sample_weights is not None and tuple(per_sample_weights.shape) == tuple(input.shape):
+            per_sample_weights = per_sample_weights.reshape(-1)      # one weight per entry, bag-major
+        if offsets is not None:
+            raise ValueError("if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
+                             f"fixed length sequences. However, found offsets of type {type(offsets)}")
+        if per_sample_weights is not None and per_sample_weights.shape[0] != input._data.size:
+            raise ValueError(f"embedding_bag: If per_sample_weights ({per_sample_weights.shape}) is not None, then "
+                             f"it must have the same shape as the input ({input.shape})")
+        b, length = input._data.shape
+        idx = input._data.reshape(-1)
+        starts = np.arange(b, dtype=np.int64) * length
+        lengths = np.full(b, length, np.int64)
+    elif input._data.ndim == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        check_tensor(offsets, "embedding_bag", "offsets")
+        if offsets._data.ndim != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+        if per_sample_weights is not None and tuple(per_sample_weights.shape) != tuple(input.shape):
+            raise ValueError(f"embedding_bag: If per_sample_weights ({per_sample_weights.shape}) is not None, then "
+                             f"it must have the same shape as the input ({input.shape})")
+        idx = input._data
+        off = offsets._data.astype(np.int64)
+        if off.size and off[0] != 0:
+            raise RuntimeError("offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start "
+                               f"from position 0. However, got {off[0]}")
+        if off.size and off[-1] > idx.size:
+            raise RuntimeError(f"offsets[-1] can not be greater than input's length {idx.size} but got "
+                               f"offsets[-1] of {off[-1]}")
+        if np.any(np.diff(off) < 0):
+            raise RuntimeError(f"embedding_bag: offsets must be non-decreasing, got {off.tolist()}")
+        ends = np.append(off[1:], idx.size) if not include_last_offset else off[1:]
+        starts = off if not include_last_offset else off[:-1]
+        lengths = ends - starts
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input._data.ndim}")
+    _check_indices(input, "embedding_bag")
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError("embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+                                  f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
+                                  "GitHub.")
+    if mode == "max" and scale_grad_by_freq:
+        raise ValueError("max mode does not support scaling the gradient by the frequency")
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        k = int(np.flatnonzero((idx < 0) | (idx >= n))[0])
+        raise RuntimeError(f"Index {k} of input takes value {idx[k]} which is not in the valid range [0, {n})")
+    if padding_idx is not None:
+        if not -n <= padding_idx < n:
+            raise AssertionError("padding_idx must be within num_embeddings")
+        padding_idx = padding_idx % n
+    if max_norm is not None:
+        with no_grad():
+            _renorm_rows(w, idx, max_norm, norm_type)
+            weight._vc[0] += 1
+    from .._tensor import _from_array
+    flat = _from_array(np.ascontiguousarray(idx).astype(np.int64, copy=False))
+    return EmbeddingBagFunction.apply(flat, weight, per_sample_weights, starts, lengths, mode, padding_idx,
+                                      bool(scale_grad_by_freq))
 
 
 # ---------------------------------------------------------------------- one_hot

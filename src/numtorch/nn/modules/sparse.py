@@ -96,8 +96,91 @@ class Embedding(Module):
 
 
 class EmbeddingBag(Module):
-    """Not supported yet: use Embedding followed by a sum/mean over the bag dimension."""
+    r"""Sums, means or maxima over bags of embedding rows, without building each entry's embedding first.
 
-    def __init__(self, *args, **kwargs):
-        raise NotImplementedError("numtorch: nn.EmbeddingBag is not supported; use nn.Embedding and reduce "
-                                  "with .sum(dim)/.mean(dim)")
+    .. math::
+        y_b = \sum_{k \in b} a_k W_{i_k} \;(\text{sum}),\quad
+        y_b = \tfrac{1}{|b|} \sum_{k \in b} W_{i_k} \;(\text{mean}),\quad
+        y_{b,d} = \max_{k \in b} W_{i_k, d} \;(\text{max})
+
+    Args:
+        num_embeddings, embedding_dim, max_norm, norm_type, scale_grad_by_freq, sparse: as in :class:`Embedding`.
+        mode: ``'sum'`` | ``'mean'`` | ``'max'``. Default: ``'mean'``.
+        include_last_offset: ``offsets`` ends with the end of the last bag (CSR style).
+        padding_idx: entries with this index are left out of their bag and get no gradient.
+
+    ``forward(input, offsets=None, per_sample_weights=None)``: ``input`` ``(B, L)`` (B bags of L entries), or
+    1-D with ``offsets`` giving the start of each bag; ``per_sample_weights`` (mode ``'sum'``) scales each entry.
+
+    Shape: -> ``(B, embedding_dim)``.
+
+    Attributes:
+        weight: ``(num_embeddings, embedding_dim)``, initialised from N(0, 1).
+    """
+
+    def __init__(self, num_embeddings, embedding_dim, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+                 mode="mean", sparse=False, _weight=None, include_last_offset=False, padding_idx=None, device=None,
+                 dtype=None):
+        super().__init__()
+        self.num_embeddings = num_embeddings
+        self.embedding_dim = embedding_dim
+        self.max_norm = max_norm
+        self.norm_type = norm_type
+        self.scale_grad_by_freq = scale_grad_by_freq
+        if padding_idx is not None:
+            if padding_idx > 0:
+                if padding_idx >= num_embeddings:
+                    raise AssertionError("padding_idx must be within num_embeddings")
+            elif padding_idx < 0:
+                if padding_idx < -num_embeddings:
+                    raise AssertionError("padding_idx must be within num_embeddings")
+                padding_idx = num_embeddings + padding_idx
+        self.padding_idx = padding_idx
+        if _weight is None:
+            self.weight = Parameter(empty(num_embeddings, embedding_dim, device=device, dtype=dtype))
+            self.reset_parameters()
+        else:
+            if list(_weight.shape) != [num_embeddings, embedding_dim]:
+                raise AssertionError("Shape of weight does not match num_embeddings and embedding_dim")
+            self.weight = Parameter(_weight)
+        self.mode = mode
+        self.sparse = sparse
+        self.include_last_offset = include_last_offset
+
+    def reset_parameters(self):
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            with no_grad():
+                self.weight._data[self.padding_idx] = 0
+                self.weight._vc[0] += 1
+
+    def forward(self, input, offsets=None, per_sample_weights=None):
+        return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,
+                               self.mode, self.sparse, per_sample_weights, self.include_last_offset,
+                               self.padding_idx)
+
+    def extra_repr(self):
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq is not False:
+            s += f", scale_grad_by_freq={self.scale_grad_by_freq}"
+        s += f", mode={self.mode!r}"
+        if self.padding_idx is not None:
+            s += f", padding_idx={self.padding_idx}"
+        return s
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+                        mode="mean", sparse=False, include_last_offset=False, padding_idx=None):
+        """An EmbeddingBag holding ``embeddings`` (2-D); frozen (no gradient) by default."""
+        if not isinstance(embeddings, Tensor) or embeddings.dim() != 2:
+            raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
+        rows, cols = embeddings.shape
+        bag = cls(num_embeddings=rows, embedding_dim=cols, _weight=embeddings, max_norm=max_norm,
+                  norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq, mode=mode, sparse=sparse,
+                  include_last_offset=include_last_offset, padding_idx=padding_idx)
+        bag.weight.requires_grad = not freeze
+        return bag
