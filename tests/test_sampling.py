@@ -113,7 +113,7 @@ def test_affine_grid(theta, size, align_corners):
 
 @pytest.mark.parametrize("align_corners", [False, True])
 @pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
-@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
 def test_grid_sample(mode, padding_mode, align_corners):
     rng = np.random.default_rng(3)
     x = rng.uniform(-2, 2, (2, 3, 4, 5))

@@ -669,6 +669,94 @@ class GridSampleFunction(ArrayFunction):
         return gx, ggrid, None, None, None
 
 
+def _pad_tap(c, size, padding_mode, align_corners):
+    """Where an integer tap coordinate ``c`` (as float) reads from under ``padding_mode``: border clamps,
+    reflection mirrors then clamps, zeros leaves it (reads outside are zero)."""
+    if padding_mode == "border":
+        return np.clip(c, 0, size - 1)
+    if padding_mode == "reflection":
+        c = (_reflect(c, 0, 2 * (size - 1)) if align_corners else _reflect(c, -1, 2 * size - 1))[0]
+        return np.clip(c, 0, size - 1)
+    return c
+
+
+def _cubic_weights(t, a):
+    """Keys' cubic weights of the taps at -1, 0, 1, 2 for a fractional position ``t``, and their d/dt.
+
+    With :math:`k_1(x) = (a+2)x^3 - (a+3)x^2 + 1` (|x| <= 1) and :math:`k_2(x) = a x^3 - 5a x^2 + 8a x - 4a`
+    (1 < |x| < 2) the weights are :math:`k_2(1+t), k_1(t), k_1(1-t), k_2(2-t)`.
+    """
+    one = t.dtype.type(1)
+    w = [_cubic2(t + one, a), _cubic1(t, a), _cubic1(one - t, a), _cubic2(2 * one - t, a)]
+
+    def d1(x):   # k_1'(x)
+        return (3 * (a + 2) * x - 2 * (a + 3)) * x
+
+    def d2(x):   # k_2'(x)
+        return (3 * a * x - 10 * a) * x + 8 * a
+    return w, [d2(t + one), d1(t), -d1(one - t), -d2(2 * one - t)]
+
+
+class GridSampleBicubicFunction(ArrayFunction):
+    """out[n, c, p] = sum over the 4x4 taps (i, j) of wx_i wy_j x[n, c, pad(y0 - 1 + j), pad(x0 - 1 + i)],
+    with Keys' cubic weights (a = -0.75) of the fractional source position; padding is applied to each tap.
+    dx scatters g wx_i wy_j back to the taps; dgrid = sum g x[tap] (wx_i' wy_j, wx_i wy_j') times the
+    unnormalising factor."""
+    node_name = "GridSampler2DBackward0"
+
+    @staticmethod
+    def forward(ctx, x, grid, padding_mode, align_corners):
+        N, C, H, W = x.shape
+        Ho, Wo = grid.shape[1:3]
+        ix, dx_ = _unnormalize(grid[..., 0].reshape(N, -1), W, align_corners)
+        iy, dy_ = _unnormalize(grid[..., 1].reshape(N, -1), H, align_corners)
+        x0, y0 = np.floor(ix), np.floor(iy)
+        a = x.dtype.type(_CUBIC_A)
+        wx, dwx = _cubic_weights((ix - x0).astype(x.dtype), a)
+        wy, dwy = _cubic_weights((iy - y0).astype(x.dtype), a)
+        flat = x.reshape(N, C, H * W)
+        out = np.zeros((N, C, Ho * Wo), dtype=x.dtype)
+        taps = []
+        for j in range(4):
+            ty = _pad_tap(y0 - 1 + j, H, padding_mode, align_corners).astype(np.int64)
+            for i in range(4):
+                tx = _pad_tap(x0 - 1 + i, W, padding_mode, align_corners).astype(np.int64)
+                valid = (tx >= 0) & (tx < W) & (ty >= 0) & (ty < H)
+                pos = np.where(valid, ty * W + tx, 0)
+                v = np.take_along_axis(flat, pos[:, None, :], axis=2) * valid[:, None, :].astype(x.dtype)
+                out += v * (wx[i] * wy[j])[:, None, :]
+                taps.append((i, j, pos, valid, v))
+        ctx.save_for_backward(x)
+        ctx.data = (wx, wy, dwx, dwy, taps, dx_, dy_)
+        ctx.shape = (N, C, H, W, Ho, Wo)
+        return out.reshape(N, C, Ho, Wo)
+
+    @staticmethod
+    def backward(ctx, g):
+        N, C, H, W, Ho, Wo = ctx.shape
+        wx, wy, dwx, dwy, taps, dx_, dy_ = ctx.data
+        need_x, need_grid = ctx.needs_input_grad[:2]
+        gf = g.reshape(N, C, Ho * Wo)
+        gx = ggrid = None
+        if need_x:
+            acc = np.zeros(N * C * H * W, dtype=np.float64)
+            base = (np.arange(N * C, dtype=np.int64) * (H * W)).reshape(N, C, 1)
+            for i, j, pos, valid, _ in taps:
+                w = wx[i] * wy[j] * valid
+                acc += np.bincount((base + pos[:, None, :]).ravel(), weights=(gf * w[:, None, :]).ravel(),
+                                   minlength=acc.size)
+            gx = acc.astype(g.dtype).reshape(N, C, H, W)
+        if need_grid:
+            gix = np.zeros((N, Ho * Wo), dtype=g.dtype)
+            giy = np.zeros((N, Ho * Wo), dtype=g.dtype)
+            for i, j, pos, valid, v in taps:
+                s = (gf * v).sum(axis=1)
+                gix += s * dwx[i] * wy[j]
+                giy += s * wx[i] * dwy[j]
+            ggrid = np.stack([gix * dx_, giy * dy_], -1).astype(g.dtype).reshape(N, Ho, Wo, 2)
+        return gx, ggrid, None, None
+
+
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
     """Sample ``input`` at the normalised locations of ``grid`` (spatial transformer networks).
 
@@ -676,12 +764,13 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         \\text{out}[n, c, h, w] = \\sum_{k \\in \\text{corners}} w_k \\, \\text{input}[n, c, y_k, x_k],\\quad
         (x, y) = \\text{unnormalise}(\\text{grid}[n, h, w])
 
-    with bilinear weights (or the nearest pixel), and out-of-range pixels read as zeros, the border value, or
-    the reflection inside the image (``padding_mode``).
+    with bilinear weights (or the nearest pixel, or bicubic weights over 4x4 pixels), and out-of-range pixels
+    read as zeros, the border value, or the reflection inside the image (``padding_mode``).
 
     Args:
         input: (N, C, H_in, W_in). grid: (N, H_out, W_out, 2) with (x, y) in [-1, 1].
-        mode: ``'bilinear'`` | ``'nearest'`` (``'bicubic'`` is not implemented). Default: ``'bilinear'``.
+        mode: ``'bilinear'`` | ``'nearest'`` | ``'bicubic'`` (a 4x4 neighbourhood with Keys' cubic,
+            a = -0.75). Default: ``'bilinear'``.
         padding_mode: ``'zeros'`` | ``'border'`` | ``'reflection'``. Default: ``'zeros'``.
         align_corners: -1 and 1 are the corner pixels' centres (True) or edges (False). Default: False.
 
@@ -721,6 +810,9 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if x.dtype.kind != "f":
         raise NotImplementedError(f"\"grid_sampler_2d_cpu_kernel_impl\" not implemented for "
                                   f"'{torch_type_name(x.dtype)}'")
-    if x.ndim == 5 or mode == "bicubic":
-        raise NotImplementedError("numtorch: grid_sample supports 4-D inputs with mode 'bilinear' or 'nearest'")
+    if x.ndim == 5:
+        raise NotImplementedError("numtorch: grid_sample supports 4-D inputs (5-D volumetric sampling is not "
+                                  "implemented)")
+    if mode == "bicubic":
+        return GridSampleBicubicFunction.apply(input, grid, padding_mode, bool(align_corners))
     return GridSampleFunction.apply(input, grid, mode, padding_mode, bool(align_corners))
