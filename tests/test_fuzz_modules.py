@@ -67,6 +67,8 @@ def _call(case, m, L, xs):
     style, ckw = case["call"], dict(case["call_kw"])
     if style == "plain":
         return m(*pos, **kws)
+    if style == "embedding_bag":
+        return m(pos[0], L.tensor(ckw["offsets"], dtype=L.int64), **kws)
     if style in ("lstm_state", "lstm_cell_state"):
         return m(pos[0], (pos[1], pos[2]))
     if style in ("packed", "packed_lstm"):
@@ -240,6 +242,15 @@ REGRESSIONS = {
     "embedding_zero_width_out_of_range": ("linear_modules", _module_case(
         "Embedding", [2, 0], {}, [{"kind": "int", "shape": (), "high": 3, "name": None}], steps=2, seed=3032),
         "IndexError; torch's kernel for zero-width rows raises RuntimeError"),
+    "embedding_bag_zero_length_bags": ("linear_modules", _module_case(
+        "EmbeddingBag", [4, 2], {"mode": "mean", "padding_idx": 0}, [{"kind": "int", "shape": (3, 0), "high": 4,
+                                                                       "name": None}], seed=635),
+        "(B, 0) input gave zero bags of zeros; torch's arange(0, B * L, L) raises 'step must be nonzero'"),
+    "embedding_bag_max_norm_out_of_range": ("linear_modules", _module_case(
+        "EmbeddingBag", [2, 3], {"mode": "sum", "max_norm": 0.5, "norm_type": 1.0}, [
+            {"kind": "int", "shape": (1,), "high": 3, "name": None}], dtype="float16", mode="eval", steps=2,
+        call="embedding_bag", call_kw={"offsets": [0, 0]}, seed=540),
+        "with max_norm torch renormalises first and its select() raises IndexError for an index out of range"),
     "adaptive_max_pool1d_none_size": ("pool", _module_case(
         "AdaptiveMaxPool1d", [(None,)], {"return_indices": False}, [_fin((2, 3, 4))]),
         "None in a 1-d output_size was accepted; torch raises TypeError"),

@@ -744,6 +744,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
             raise ValueError(f"embedding_bag: If per_sample_weights ({per_sample_weights.shape}) is not None, then "
                              f"it must have the same shape as the input ({input.shape})")
         b, length = input._data.shape
+        if length == 0:    # torch builds the offsets as arange(0, B * L, L)
+            raise RuntimeError("step must be nonzero")
         idx = input._data.reshape(-1)
         starts = np.arange(b, dtype=np.int64) * length
         lengths = np.full(b, length, np.int64)
@@ -780,6 +782,13 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
                                   "GitHub.")
     if mode == "max" and scale_grad_by_freq:
         raise ValueError("max mode does not support scaling the gradient by the frequency")
+    if max_norm is not None and idx.size:
+        # torch renormalises the rows first, selecting each distinct index in sorted order
+        u = np.unique(idx)
+        bad = u[(u >= n) | (u < -n)]
+        if bad.size:
+            raise IndexError(f"select(): index {bad[0]} out of range for tensor of size [{n}, {w.shape[1]}] at "
+                             "dimension 0")
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         k = int(np.flatnonzero((idx < 0) | (idx >= n))[0])
         raise RuntimeError(f"Index {k} of input takes value {idx[k]} which is not in the valid range [0, {n})")
