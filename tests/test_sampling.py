@@ -122,6 +122,22 @@ def test_grid_sample(mode, padding_mode, align_corners):
                                                   align_corners=align_corners), inputs=[x, grid])
 
 
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+def test_grid_sample_volumetric(mode, padding_mode, align_corners):
+    rng = np.random.default_rng(4)
+    x = rng.uniform(-2, 2, (2, 2, 3, 4, 3))
+    grid = rng.uniform(-1.3, 1.3, (2, 2, 3, 2, 3))
+    check_op(None, lambda a, g: F(a).grid_sample(a, g, mode=mode, padding_mode=padding_mode,
+                                                  align_corners=align_corners), inputs=[x, grid])
+
+
+def test_grid_sample_volumetric_bicubic_is_refused_as_in_torch():
+    _same_error(lambda l: l.nn.functional.grid_sample(_x(l, 1, 1, 2, 2, 2), _x(l, 1, 1, 1, 1, 3), mode="bicubic",
+                                                      align_corners=False))
+
+
 def test_grid_sample_identity_and_default_warning():
     x = numtorch.randn(1, 2, 5, 4)
     with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):

@@ -13,6 +13,7 @@ The forward is one gather per tap and axis; the backward is the adjoint scatter-
 ``i_t(o)`` is non-decreasing in ``o``, so the contributions to one input position are contiguous runs, summed
 with ``np.add.reduceat`` and added in one vectorised step. ``area`` mode is adaptive average pooling.
 """
+import itertools
 import math
 import numbers
 import warnings
@@ -757,6 +758,73 @@ class GridSampleBicubicFunction(ArrayFunction):
         return gx, ggrid, None, None
 
 
+class GridSample3dFunction(ArrayFunction):
+    """Volumetric grid sampling: out[n, c, p] = sum over the 8 corners k of w_k x[n, c, z_k, y_k, x_k] with
+    trilinear weights w_k = prod over the axes of (1 - f) or f (one corner when nearest); dx scatters g w_k back;
+    dgrid = sum_c g x[corner_k] dw_k / d(x, y, z), times the unnormalising and padding factors."""
+    node_name = "GridSampler3DBackward0"
+
+    @staticmethod
+    def forward(ctx, x, grid, mode, padding_mode, align_corners):
+        N, C, D, H, W = x.shape
+        Do, Ho, Wo = grid.shape[1:4]
+        sizes = (W, H, D)                                    # grid's (x, y, z) index (W, H, D)
+        src = [_source_coordinates(grid[..., k].reshape(N, -1), sizes[k], padding_mode, align_corners)
+               for k in range(3)]
+        flat = x.reshape(N, C, D * H * W)
+        one = x.dtype.type(1)
+        corners = []
+        if mode == "nearest":
+            corners.append(([np.rint(c).astype(np.int64) for c, _ in src], None))
+        else:
+            base = [np.floor(c).astype(np.int64) for c, _ in src]
+            frac = [c - b for (c, _), b in zip(src, base)]
+            for offs in itertools.product((0, 1), repeat=3):
+                factors = [f if o else one - f for f, o in zip(frac, offs)]
+                w = factors[0] * factors[1] * factors[2]
+                # d w / d coordinate k: the other two factors, signed by the corner's side on axis k
+                dw = [(1 if offs[k] else -1) * factors[(k + 1) % 3] * factors[(k + 2) % 3] for k in range(3)]
+                corners.append(([b + o for b, o in zip(base, offs)], (w, dw)))
+        out = np.zeros((N, C, Do * Ho * Wo), dtype=x.dtype)
+        taken = []
+        for (cx, cy, cz), wts in corners:
+            valid = (cx >= 0) & (cx < W) & (cy >= 0) & (cy < H) & (cz >= 0) & (cz < D)
+            pos = np.where(valid, (cz * H + cy) * W + cx, 0)
+            v = np.take_along_axis(flat, pos[:, None, :], axis=2) * valid[:, None, :].astype(x.dtype)
+            out += v if wts is None else v * wts[0][:, None, :]
+            taken.append((pos, valid, v, wts))
+        ctx.save_for_backward(x)
+        ctx.taken, ctx.d = taken, [d for _, d in src]
+        ctx.shape = (N, C, D, H, W, Do, Ho, Wo)
+        return out.reshape(N, C, Do, Ho, Wo)
+
+    @staticmethod
+    def backward(ctx, g):
+        N, C, D, H, W, Do, Ho, Wo = ctx.shape
+        need_x, need_grid = ctx.needs_input_grad[:2]
+        P = Do * Ho * Wo
+        gf = g.reshape(N, C, P)
+        gx = ggrid = None
+        if need_x:
+            acc = np.zeros(N * C * D * H * W, dtype=np.float64)
+            base = (np.arange(N * C, dtype=np.int64) * (D * H * W)).reshape(N, C, 1)
+            for pos, valid, _, wts in ctx.taken:
+                w = valid.astype(g.dtype) if wts is None else wts[0] * valid
+                acc += np.bincount((base + pos[:, None, :]).ravel(), weights=(gf * w[:, None, :]).ravel(),
+                                   minlength=acc.size)
+            gx = acc.astype(g.dtype).reshape(N, C, D, H, W)
+        if need_grid:
+            gi = [np.zeros((N, P), dtype=g.dtype) for _ in range(3)]
+            for _, _, v, wts in ctx.taken:
+                if wts is None:
+                    continue
+                s = (gf * v).sum(axis=1)
+                for k in range(3):
+                    gi[k] += s * wts[1][k]
+            ggrid = np.stack([gi[k] * ctx.d[k] for k in range(3)], -1).astype(g.dtype).reshape(N, Do, Ho, Wo, 3)
+        return gx, ggrid, None, None, None
+
+
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
     """Sample ``input`` at the normalised locations of ``grid`` (spatial transformer networks).
 
@@ -811,8 +879,9 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         raise NotImplementedError(f"\"grid_sampler_2d_cpu_kernel_impl\" not implemented for "
                                   f"'{torch_type_name(x.dtype)}'")
     if x.ndim == 5:
-        raise NotImplementedError("numtorch: grid_sample supports 4-D inputs (5-D volumetric sampling is not "
-                                  "implemented)")
+        if mode == "bicubic":
+            raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
+        return GridSample3dFunction.apply(input, grid, mode, padding_mode, bool(align_corners))
     if mode == "bicubic":
         return GridSampleBicubicFunction.apply(input, grid, padding_mode, bool(align_corners))
     return GridSampleFunction.apply(input, grid, mode, padding_mode, bool(align_corners))
