@@ -365,8 +365,16 @@ def test_norm_dtype_and_errors():
     assert msgs[0] == msgs[1]
     msgs = same_error(lambda lb, x: x.norm("fro", dim=(0, 1, 2)), both(np.ones((2, 2, 2))))
     assert msgs[0] == msgs[1]
-    with pytest.raises(NotImplementedError):
-        to_nt(np.ones((2, 2))).norm(p="nuc")
+    for shape, kw in [((2, 3, 4), {}), ((3,), {}), ((2, 3, 4), {"dim": 1}), ((2, 3, 4), {"dim": (0, 1, 2)})]:
+        msgs = same_error(lambda lb, x: x.norm("nuc", **kw), both(np.ones(shape)))
+        assert msgs[0] == msgs[1]
+
+
+@pytest.mark.parametrize("shape,kw", [((3, 4), {}), ((4, 3), {}), ((2, 3, 4), {"dim": (0, 2), "keepdim": True}),
+                                      ((2, 3, 4), {"dim": (-1, -2)}), ((2, 4, 3), {"dim": (1, 2)})])
+def test_nuclear_norm(shape, kw):
+    """The sum of the singular values; its gradient U V^T (distinct, nonzero singular values: random inputs)."""
+    check_op([shape], lambda x: x.norm("nuc", **kw))
 
 
 # ---------------------------------------------------------------------- any, all, count_nonzero

@@ -904,8 +904,9 @@ class VectorNormFunction(ArrayFunction):
 def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     """Vector p-norm over ``dim`` (all elements by default): :math:`\\|x\\|_p = (\\sum_i |x_i|^p)^{1/p}`.
 
-    ``p`` is any number, ``inf``/``-inf`` (max/min of :math:`|x|`), 0 (the number of nonzeros) or ``'fro'``
-    (the 2-norm over one or two dimensions). ``'nuc'`` (nuclear norm) is not supported.
+    ``p`` is any number, ``inf``/``-inf`` (max/min of :math:`|x|`), 0 (the number of nonzeros), ``'fro'``
+    (the 2-norm over one or two dimensions) or ``'nuc'`` (the nuclear norm of the matrices over two dimensions:
+    the sum of their singular values).
     """
     check_tensor(input, "norm")
     if dtype is not None:
@@ -915,8 +916,7 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
                            f"{torch_type_name(input._data.dtype)}")
     if isinstance(p, str):
         if p == "nuc":
-            raise NotImplementedError("numtorch: the nuclear norm (p='nuc') is not supported; numtorch.norm "
-                                      "computes vector norms")
+            return _out(_nuclear_norm(input, dim, keepdim), out)
         if p != "fro":
             raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
         if isinstance(dim, (tuple, list)) and len(dim) > 2:
@@ -938,6 +938,51 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
             raise RuntimeError(f"linalg.vector_norm cannot compute the {word} norm on the dimension {empty[0]}"
                                f"because this dimension is empty and the operation does not have an identity")
     return _out(VectorNormFunction.apply(input, p, axes, bool(keepdim)), out)
+
+
+class NuclearNormFunction(ArrayFunction):
+    """Nuclear norm of the matrices over two axes: :math:`\\|X\\|_* = \\sum_i \\sigma_i(X)`;
+    :math:`dX = g\\,U V^T` from the reduced SVD :math:`X = U \\Sigma V^T`."""
+    node_name = "SumBackward1"
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        m = np.moveaxis(x, axes, (-2, -1))
+        u, sv, vh = np.linalg.svd(m, full_matrices=False)
+        n = sv.sum(-1).astype(x.dtype, copy=False)
+        ctx.save_for_backward(u, vh)
+        ctx.meta = (axes, keepdim)
+        if keepdim:
+            for a in sorted(axes):
+                n = np.expand_dims(n, a)
+        return n
+
+    @staticmethod
+    def backward(ctx, g):
+        u, vh = ctx.saved_tensors
+        axes, keepdim = ctx.meta
+        if keepdim:
+            g = np.squeeze(g, axis=tuple(axes))
+        grad = (u @ vh) * g[..., None, None]
+        return np.moveaxis(grad, (-2, -1), axes).astype(u.dtype, copy=False), None, None
+
+
+def _nuclear_norm(input, dim, keepdim):
+    x = input._data
+    if dim is None:
+        if x.ndim != 2:
+            if x.ndim < 2:
+                raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, range(x.ndim)))}")
+        axes = (0, 1)
+    else:
+        dims = list(dim) if isinstance(dim, (tuple, list)) else [dim]
+        if len(dims) != 2:
+            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dims))}")
+        if x.ndim < 2:
+            raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+        axes = tuple(d % x.ndim for d in dims)
+    return NuclearNormFunction.apply(input, axes, bool(keepdim))
 
 
 # ---------------------------------------------------------------------- any, all, count_nonzero
