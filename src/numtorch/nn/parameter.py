@@ -4,7 +4,7 @@ import copy
 from .._tensor import Tensor
 from .._creation import empty
 
-__all__ = ["Parameter", "Buffer", "is_lazy"]
+__all__ = ["Parameter", "UninitializedParameter", "Buffer", "is_lazy"]
 
 
 class Parameter(Tensor):
@@ -47,6 +47,30 @@ class Parameter(Tensor):
 
 def _rebuild_parameter(arr, requires_grad):
     return Parameter(Tensor(arr), requires_grad)
+
+
+class UninitializedParameter(Parameter):
+    """A parameter whose shape is not known yet (a lazy module's, until its first forward or a state_dict load).
+
+    It holds no values; :meth:`materialize` gives it its shape (uninitialised memory, which the module then
+    initialises) and turns it into a plain :class:`Parameter`, the same object, so an optimizer built before
+    the first forward trains it.
+    """
+
+    def __init__(self, requires_grad=True, device=None, dtype=None):
+        from .._dtype import as_dtype, get_default_dtype
+        super().__init__(empty(0, dtype=dtype), requires_grad)
+        self._lazy_dtype = as_dtype(dtype) if dtype is not None else get_default_dtype()
+
+    def materialize(self, shape, device=None, dtype=None):
+        """Allocate the parameter with ``shape`` and make it a plain Parameter."""
+        d = self._lazy_dtype if dtype is None else dtype
+        self._data = empty(*shape, dtype=d)._data
+        self._vc[0] += 1
+        self.__class__ = Parameter
+
+    def __repr__(self):
+        return "<UninitializedParameter>"
 
 
 class Buffer(Tensor):

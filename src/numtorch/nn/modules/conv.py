@@ -4,11 +4,13 @@ import math
 from ..._creation import empty
 from .. import functional as F
 from .. import init
-from ..parameter import Parameter
+from ..parameter import Parameter, UninitializedParameter
+from .lazy import LazyModuleMixin
 from .module import Module
 from .utils import _pair, _reverse_repeat_tuple, _single, _triple
 
-__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "LazyConv1d",
+           "LazyConv2d", "LazyConv3d"]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -241,3 +243,52 @@ class ConvTranspose3d(_ConvTransposeNd):
     """3-D transposed convolution; see :class:`ConvTranspose2d`."""
     _ntuple = staticmethod(_triple)
     _conv_t = staticmethod(lambda *a: F.conv_transpose3d(*a))
+
+
+# ---------------------------------------------------------------------- lazy convolutions
+class _LazyConv(LazyModuleMixin):
+    """A convolution whose ``in_channels`` is read from its first input (dimension 1, or 0 when unbatched)."""
+
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros", device=None, dtype=None):
+        type(self).cls_to_become.__init__(self, 0, 0, kernel_size, stride, padding, dilation, groups, False,
+                                          padding_mode, device, dtype)
+        self.out_channels = out_channels
+        self.weight = UninitializedParameter(dtype=dtype)
+        if bias:
+            self.bias = UninitializedParameter(dtype=dtype)
+        self._start_lazy()
+
+    def reset_parameters(self):
+        if not self.has_uninitialized_params() and self.in_channels != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input, *args, **kwargs):
+        if not self.has_uninitialized_params():
+            return
+        nd = len(self.kernel_size)
+        if input.dim() not in (nd + 1, nd + 2):
+            raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to "
+                               f"{type(self).__name__}, but got input of size: {list(input.shape)}")
+        self.in_channels = input.shape[1] if input.dim() == nd + 2 else input.shape[0]
+        if self.in_channels % self.groups != 0:
+            raise ValueError("in_channels must be divisible by groups")
+        self.weight.materialize((self.out_channels, self.in_channels // self.groups, *self.kernel_size))
+        if self.bias is not None:
+            self.bias.materialize((self.out_channels,))
+        self.reset_parameters()
+
+
+class LazyConv1d(_LazyConv, Conv1d):
+    """:class:`Conv1d` with ``in_channels`` taken from the first input; becomes a ``Conv1d`` then."""
+    cls_to_become = Conv1d
+
+
+class LazyConv2d(_LazyConv, Conv2d):
+    """:class:`Conv2d` with ``in_channels`` taken from the first input; becomes a ``Conv2d`` then."""
+    cls_to_become = Conv2d
+
+
+class LazyConv3d(_LazyConv, Conv3d):
+    """:class:`Conv3d` with ``in_channels`` taken from the first input; becomes a ``Conv3d`` then."""
+    cls_to_become = Conv3d

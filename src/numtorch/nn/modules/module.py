@@ -17,7 +17,7 @@ from ..._dtype import as_dtype
 from ..._tensor import Tensor, _RemovableHandle, _from_array
 from ...autograd.function import Function
 from ...autograd.grad_mode import GradMode, no_grad
-from ..parameter import Buffer, Parameter
+from ..parameter import Buffer, Parameter, UninitializedParameter
 
 __all__ = ["Module", "register_module_forward_pre_hook", "register_module_forward_hook"]
 
@@ -765,6 +765,8 @@ class Module:
                 error_msgs.append(f'While copying the parameter named "{key}", expected torch.Tensor or '
                                   f"Tensor-like object from checkpoint but received {type(input_param)}")
                 continue
+            if isinstance(param, UninitializedParameter):   # a lazy module takes the checkpoint's shape
+                param.materialize(tuple(input_param.shape), dtype=param._lazy_dtype)
             if input_param.shape != param.shape:
                 error_msgs.append(f"size mismatch for {key}: copying a param with shape {input_param.shape} from "
                                   f"checkpoint, the shape in current model is {param.shape}.")
