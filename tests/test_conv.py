@@ -277,3 +277,32 @@ def test_conv_errors(call):
 ])
 def test_conv_type_errors(call):
     _same_error(call, exact=False)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_conv_transpose_zero_output_size_follows_torchs_kernel_choice(threads, d):
+    """A transposed convolution whose output size is 0 on an axis: torch's oneDNN kernel returns an empty result,
+    its native kernel raises 'Output size is too small', and torch picks between them by the problem and its
+    thread count. numtorch makes the same choice, reading its own thread count (the test sets both)."""
+    before = (torch.get_num_threads(), numtorch.get_num_threads())
+    torch.set_num_threads(threads)
+    numtorch.set_num_threads(threads)
+    try:
+        for batch, groups, k in [(2, 1, 1), (1, 2, 1), (2, 2, 1), (1, 1, 1), (16, 1, 1), (2, 1, 3), (1, 1, 4)]:
+            pad = (5 - 1 + k - 1 + 1) // 2
+            if (5 - 1 + k - 1 + 1) % 2:
+                continue
+            outcome = []
+            for L in (torch, numtorch):
+                fn = getattr(L.nn.functional, f"conv_transpose{d}d")
+                x, w = L.zeros(batch, 2, *(5,) * d), L.zeros(2, 2 // groups, *(k,) * d)
+                try:
+                    outcome.append(tuple(fn(x, w, padding=(pad,) + (0,) * (d - 1), groups=groups).shape))
+                except RuntimeError as e:
+                    outcome.append(str(e).split(". ")[-1])
+            assert outcome[1] == outcome[0], (batch, groups, k, outcome)
+    finally:
+        torch.set_num_threads(before[0])
+        numtorch.set_num_threads(before[1])

@@ -673,6 +673,16 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _convnd(input, weight, bias, stride, padding, dilation, groups, 3, "conv3d")
 
 
+
+def _torch_uses_onednn(xs, k, stride, dilation, groups):
+    """torch's CPU heuristic for running a float32 convolution through oneDNN (its ``use_mkldnn``), with
+    ``xs``/``k`` the input and kernel sizes seen as at least 2-D."""
+    from .._backend import get_num_threads
+    worth = (any(st != 1 for st in stride) or any(dl != 1 for dl in dilation) or xs[0] >= 16 or k[-1] != 1
+             or k[-2] != 1 or get_num_threads() > 1)
+    big = groups > 1 or (k[-1] > 3 and k[-2] > 3) or xs[0] > 1 or xs[0] * xs[1] * xs[2] * xs[3] > 20480
+    return worth and big
+
 def _conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, d, op):
     unbatched = _check_common(input, weight, bias, d, op, True)
     x, w = input._data, weight._data
@@ -716,10 +726,12 @@ def _conv_transposend(input, weight, bias, stride, padding, output_padding, grou
         shape = [0, c_out] + [1] * (d == 1) + list(out)
         i = next(i for i, o in enumerate(shape) if o < 0)
         raise RuntimeError(f"invalid shape dimension {shape[i]} at index {i} of shape {shape}")
-    # torch's oneDNN kernel (float32 with a batch > 1 or groups > 1, output_padding < stride) accepts a zero
-    # output size; its native kernels refuse it; a negative size always fails
-    zero_ok = (x.dtype == np.float32 and (groups > 1 or (not unbatched and xs[0] > 1))
-               and all(op_ < st for op_, st in zip(output_padding, stride)))
+    # torch's oneDNN kernel accepts a zero output size, its native kernels refuse it (a negative size always
+    # fails); which one runs is torch's use_mkldnn choice, on the problem seen as 2-D (1-D as height 1) and on
+    # the thread count, for which numtorch's own stands in
+    zero_ok = x.dtype == np.float32 and all(op_ < st for op_, st in zip(output_padding, stride)) and \
+        _torch_uses_onednn(xs if d > 1 else xs[:2] + (1,) + tuple(xs[2:]),
+                           k if d > 1 else (1,) + tuple(k), stride, dilation, groups)
     if not empty and any(o < 0 or (o == 0 and not zero_ok) for o in out):
         s_in, s_out = S, out
         if d == 1:
