@@ -607,6 +607,22 @@ def _source_coordinates(coord, size, padding_mode, align_corners):
     return c, d
 
 
+def _read_taps(flat, pos, valid):
+    """Values ``flat[n, c, pos[n, p]]`` of one tap for every output point, zero where the tap is outside."""
+    return np.take_along_axis(flat, pos[:, None, :], axis=2) * valid[:, None, :].astype(flat.dtype)
+
+
+def _scatter_taps(gf, taps, n_in, dtype):
+    """Adjoint of the tap reads: add ``gf[n, c, p] * w[n, p]`` into input position ``pos[n, p]`` for every
+    ``(pos, w)`` in ``taps`` (``w`` already zero outside); returns the flat ``(N, C, n_in)`` gradient."""
+    N, C, _ = gf.shape
+    acc = np.zeros(N * C * n_in, dtype=np.float64)
+    base = (np.arange(N * C, dtype=np.int64) * n_in).reshape(N, C, 1)
+    for pos, w in taps:
+        acc += np.bincount((base + pos[:, None, :]).ravel(), weights=(gf * w[:, None, :]).ravel(), minlength=acc.size)
+    return acc.astype(dtype).reshape(N, C, n_in)
+
+
 class GridSampleFunction(ArrayFunction):
     """out[n, c, p] = sum over the corners k of w_k(grid[n, p]) x[n, c, corner_k] (bilinear; one corner when
     nearest);  dx = scatter-add of g w_k;  dgrid = sum_c g x[corner_k] dw_k / dgrid."""
@@ -635,7 +651,7 @@ class GridSampleFunction(ArrayFunction):
         for cx, cy, wts in corners:
             valid = (cx >= 0) & (cx < W) & (cy >= 0) & (cy < H)
             pos = np.where(valid, cy * W + cx, 0)
-            v = np.take_along_axis(flat, pos[:, None, :], axis=2) * valid[:, None, :].astype(x.dtype)
+            v = _read_taps(flat, pos, valid)
             out += v if wts is None else v * wts[0][:, None, :]
             taken.append((pos, valid, v))
         ctx.save_for_backward(x)
@@ -650,13 +666,9 @@ class GridSampleFunction(ArrayFunction):
         gf = g.reshape(N, C, Ho * Wo)
         gx = ggrid = None
         if need_x:
-            acc = np.zeros(N * C * H * W, dtype=np.float64)
-            base = (np.arange(N * C, dtype=np.int64) * (H * W)).reshape(N, C, 1)
-            for (cx, cy, wts), (pos, valid, _) in zip(ctx.corners, ctx.taken):
-                w = valid.astype(g.dtype) if wts is None else wts[0] * valid
-                acc += np.bincount((base + pos[:, None, :]).ravel(), weights=(gf * w[:, None, :]).ravel(),
-                                   minlength=acc.size)
-            gx = acc.astype(g.dtype).reshape(N, C, H, W)
+            taps = ((pos, valid.astype(g.dtype) if wts is None else wts[0] * valid)
+                    for (_, _, wts), (pos, valid, _) in zip(ctx.corners, ctx.taken))
+            gx = _scatter_taps(gf, taps, H * W, g.dtype).reshape(N, C, H, W)
         if need_grid:
             gix = np.zeros((N, Ho * Wo), dtype=g.dtype)
             giy = np.zeros((N, Ho * Wo), dtype=g.dtype)
@@ -724,7 +736,7 @@ class GridSampleBicubicFunction(ArrayFunction):
                 tx = _pad_tap(x0 - 1 + i, W, padding_mode, align_corners).astype(np.int64)
                 valid = (tx >= 0) & (tx < W) & (ty >= 0) & (ty < H)
                 pos = np.where(valid, ty * W + tx, 0)
-                v = np.take_along_axis(flat, pos[:, None, :], axis=2) * valid[:, None, :].astype(x.dtype)
+                v = _read_taps(flat, pos, valid)
                 out += v * (wx[i] * wy[j])[:, None, :]
                 taps.append((i, j, pos, valid, v))
         ctx.save_for_backward(x)
@@ -740,13 +752,8 @@ class GridSampleBicubicFunction(ArrayFunction):
         gf = g.reshape(N, C, Ho * Wo)
         gx = ggrid = None
         if need_x:
-            acc = np.zeros(N * C * H * W, dtype=np.float64)
-            base = (np.arange(N * C, dtype=np.int64) * (H * W)).reshape(N, C, 1)
-            for i, j, pos, valid, _ in taps:
-                w = wx[i] * wy[j] * valid
-                acc += np.bincount((base + pos[:, None, :]).ravel(), weights=(gf * w[:, None, :]).ravel(),
-                                   minlength=acc.size)
-            gx = acc.astype(g.dtype).reshape(N, C, H, W)
+            gx = _scatter_taps(gf, ((pos, wx[i] * wy[j] * valid) for i, j, pos, valid, _ in taps), H * W,
+                               g.dtype).reshape(N, C, H, W)
         if need_grid:
             gix = np.zeros((N, Ho * Wo), dtype=g.dtype)
             giy = np.zeros((N, Ho * Wo), dtype=g.dtype)
@@ -790,7 +797,7 @@ class GridSample3dFunction(ArrayFunction):
         for (cx, cy, cz), wts in corners:
             valid = (cx >= 0) & (cx < W) & (cy >= 0) & (cy < H) & (cz >= 0) & (cz < D)
             pos = np.where(valid, (cz * H + cy) * W + cx, 0)
-            v = np.take_along_axis(flat, pos[:, None, :], axis=2) * valid[:, None, :].astype(x.dtype)
+            v = _read_taps(flat, pos, valid)
             out += v if wts is None else v * wts[0][:, None, :]
             taken.append((pos, valid, v, wts))
         ctx.save_for_backward(x)
@@ -806,13 +813,9 @@ class GridSample3dFunction(ArrayFunction):
         gf = g.reshape(N, C, P)
         gx = ggrid = None
         if need_x:
-            acc = np.zeros(N * C * D * H * W, dtype=np.float64)
-            base = (np.arange(N * C, dtype=np.int64) * (D * H * W)).reshape(N, C, 1)
-            for pos, valid, _, wts in ctx.taken:
-                w = valid.astype(g.dtype) if wts is None else wts[0] * valid
-                acc += np.bincount((base + pos[:, None, :]).ravel(), weights=(gf * w[:, None, :]).ravel(),
-                                   minlength=acc.size)
-            gx = acc.astype(g.dtype).reshape(N, C, D, H, W)
+            taps = ((pos, valid.astype(g.dtype) if wts is None else wts[0] * valid)
+                    for pos, valid, _, wts in ctx.taken)
+            gx = _scatter_taps(gf, taps, D * H * W, g.dtype).reshape(N, C, D, H, W)
         if need_grid:
             gi = [np.zeros((N, P), dtype=g.dtype) for _ in range(3)]
             for _, _, v, wts in ctx.taken:
