@@ -17,6 +17,15 @@ from ._download import check_integrity, download_url, extract_archive_atomically
 __all__ = ["VisionDataset", "StandardTransform", "CIFAR10", "MNIST", "FashionMNIST", "Digits"]
 
 
+def _apply_transforms(transform, target_transform, input, target):
+    """``(transform(input), target_transform(target))``, each only when set."""
+    if transform is not None:
+        input = transform(input)
+    if target_transform is not None:
+        target = target_transform(target)
+    return input, target
+
+
 class StandardTransform:
     """What a dataset applies to each sample.
 
@@ -29,11 +38,7 @@ class StandardTransform:
         self.target_transform = target_transform
 
     def __call__(self, input, target):
-        if self.transform is not None:
-            input = self.transform(input)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return input, target
+        return _apply_transforms(self.transform, self.target_transform, input, target)
 
     @staticmethod
     def _format(transform, head):
@@ -78,6 +83,11 @@ class VisionDataset(Dataset):
 
     def __getitem__(self, index):
         raise NotImplementedError
+
+    def _transformed(self, img, target):
+        """The sample after ``transform``/``target_transform`` (read at every call, so a transform assigned after
+        construction applies)."""
+        return _apply_transforms(self.transform, self.target_transform, img, target)
 
     def __len__(self):
         raise NotImplementedError
@@ -221,12 +231,7 @@ class CIFAR10(VisionDataset):
         self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
 
     def __getitem__(self, index):
-        img, target = self.data[index].copy(), self.targets[index]
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+        return self._transformed(self.data[index].copy(), self.targets[index])
 
     def __len__(self):
         return len(self.data)
@@ -358,12 +363,7 @@ class MNIST(VisionDataset):
         return {c: i for i, c in enumerate(self.classes)}
 
     def __getitem__(self, index):
-        img, target = self.data._data[index].copy(), int(self.targets._data[index])
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+        return self._transformed(self.data._data[index].copy(), int(self.targets._data[index]))
 
     def __len__(self):
         return len(self.data)
@@ -466,12 +466,7 @@ class Digits(VisionDataset):
         self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
 
     def __getitem__(self, index):
-        img, target = self.data[index].copy(), self.targets[index]
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+        return self._transformed(self.data[index].copy(), self.targets[index])
 
     def __len__(self):
         return len(self.data)
