@@ -25,7 +25,8 @@ import os
 import warnings
 
 import numpy as np
-from hypothesis import HealthCheck, settings
+import pytest
+from hypothesis import HealthCheck, example, settings
 from hypothesis import strategies as st
 
 import numtorch
@@ -33,7 +34,7 @@ from helpers import TOL, assert_close, to_nt, to_torch, torch
 
 __all__ = ["DEFAULT_EXAMPLES", "budget", "fuzz_settings", "run_case", "check_call", "check_backward", "compare_tree",
            "make_array", "shapes", "side", "float_dtypes", "seeds", "Disagreement", "same_error", "leaves_of",
-           "tol_for", "TOL_HALF"]
+           "tol_for", "TOL_HALF", "pin_regressions"]
 
 #: Examples per fuzz test (times its weight) when NUMTORCH_FUZZ_EXAMPLES is unset: sized so that every
 #: tests/test_fuzz_*.py together stays within about two minutes of CPU time under ``pytest -n 2`` on the 2-core
@@ -52,6 +53,20 @@ def fuzz_settings(weight=1.0):
     return settings(max_examples=budget(weight), deadline=None, derandomize=True, database=None, print_blob=False,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                            HealthCheck.filter_too_much, HealthCheck.large_base_example])
+
+
+def pin_regressions(namespace, regressions, checks):
+    """Pin each regression (``name -> (family, case, why)``) as an explicit example of its family's hypothesis
+    test ``test_fuzz_<family>`` in ``namespace``, and return the parametrized test that also runs each one
+    directly through ``checks[family]``."""
+    for family, case, _why in regressions.values():
+        namespace[f"test_fuzz_{family}"] = example(case=case)(namespace[f"test_fuzz_{family}"])
+
+    @pytest.mark.parametrize("name", list(regressions))
+    def test_regression(name):
+        family, case, _why = regressions[name]
+        checks[family](case)
+    return test_regression
 
 
 class Disagreement(AssertionError):

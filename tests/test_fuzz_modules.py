@@ -8,12 +8,12 @@ the call). Every disagreement found is pinned below as an ``@example`` and a nam
 """
 import numpy as np
 import pytest
-from hypothesis import example, given
+from hypothesis import given
 
 import numtorch
 from fuzz_strategies import (Disagreement, attention_cases, check_call, conv_cases, fuzz_settings,
                              linear_module_cases, make_array, norm_cases, pool_cases, rnn_cases, run_case,
-                             same_error)
+                             pin_regressions, same_error)
 from helpers import to_nt, torch
 
 pytestmark = pytest.mark.torch
@@ -321,14 +321,7 @@ REGRESSIONS = {
 CHECKS = {"linear_modules": check_module_case, "conv": check_module_case, "pool": check_module_case,
           "norm": check_module_case, "rnn": check_module_case, "attention": check_module_case}
 
-for _name, (_family, _case, _why) in REGRESSIONS.items():
-    globals()[f"test_fuzz_{_family}"] = example(case=_case)(globals()[f"test_fuzz_{_family}"])
-
-
-@pytest.mark.parametrize("name", list(REGRESSIONS))
-def test_regression(name):
-    family, case, _why = REGRESSIONS[name]
-    CHECKS[family](case)
+test_regression = pin_regressions(globals(), REGRESSIONS, CHECKS)
 
 
 # ---------------------------------------------------------------------- torch's own bugs the fuzzer hit

@@ -8,12 +8,12 @@ gradients. Every disagreement the fuzzer found is pinned below as an ``@example`
 """
 import numpy as np
 import pytest
-from hypothesis import example, given
+from hypothesis import given
 
 import numtorch
 from fuzz_strategies import (activation_cases, binary_cases, check_call, fuzz_settings, interpolate_cases,
                              linear_cases, loss_cases, make_array, matmul_cases, pad_cases, reduce_cases, run_case,
-                             same_error, sdpa_cases, shape_cases, ternary_cases, unary_cases)
+                             pin_regressions, sdpa_cases, shape_cases, ternary_cases, unary_cases)
 from helpers import to_nt, to_torch, torch
 
 pytestmark = pytest.mark.torch
@@ -899,15 +899,7 @@ CHECKS = {"unary": check_unary, "binary": check_binary, "ternary": check_ternary
           "interpolate": check_interpolate, "pad": check_pad, "loss": check_loss, "sdpa": check_sdpa,
           "linear": check_linear}
 
-# pin each regression as an explicit example of its family's hypothesis test
-for _name, (_family, _case, _why) in REGRESSIONS.items():
-    globals()[f"test_fuzz_{_family}"] = example(case=_case)(globals()[f"test_fuzz_{_family}"])
-
-
-@pytest.mark.parametrize("name", list(REGRESSIONS))
-def test_regression(name):
-    family, case, _why = REGRESSIONS[name]
-    CHECKS[family](case)
+test_regression = pin_regressions(globals(), REGRESSIONS, CHECKS)
 
 
 # ---------------------------------------------------------------------- torch's own bugs the fuzzer hit
