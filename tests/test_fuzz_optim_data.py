@@ -13,6 +13,20 @@ from helpers import torch
 pytestmark = pytest.mark.torch
 
 
+def _both(run, verb):
+    """``run(torch)`` and ``run(numtorch)`` as ``(ours, theirs)``; None when torch raises and numtorch raises the
+    same exception class; a Disagreement when only numtorch raises."""
+    try:
+        theirs = run(torch)
+    except Exception as t_exc:
+        same_error(t_exc, lambda: run(numtorch))
+        return None
+    try:
+        return run(numtorch), theirs
+    except Exception as n_exc:
+        raise Disagreement(f"torch {verb}, numtorch raises {type(n_exc).__name__}: {n_exc}") from n_exc
+
+
 # ---------------------------------------------------------------------- optimizers
 def _optimizer_run(L, case, params, grads):
     ps = [L.nn.Parameter(L.from_numpy(a.copy())) for a in params]
@@ -33,15 +47,10 @@ def check_optimizer(case):
     params = [make_array(s, dtype, seed + i) for i, s in enumerate(case["shapes"])]
     grads = [[None if skip else make_array(s, dtype, seed + 100 * (k + 1) + i)
               for i, (s, skip) in enumerate(zip(case["shapes"], case["no_grad"]))] for k in range(case["steps"])]
-    try:
-        t_ps, t_state = _optimizer_run(torch, case, params, grads)
-    except Exception as t_exc:
-        same_error(t_exc, lambda: _optimizer_run(numtorch, case, params, grads))
+    both = _both(lambda L: _optimizer_run(L, case, params, grads), "steps")
+    if both is None:
         return
-    try:
-        n_ps, n_state = _optimizer_run(numtorch, case, params, grads)
-    except Exception as n_exc:
-        raise Disagreement(f"torch steps, numtorch raises {type(n_exc).__name__}: {n_exc}") from n_exc
+    (n_ps, n_state), (t_ps, t_state) = both
     tol = tol_for(dtype)
     compare_tree([p.detach() for p in n_ps], [p.detach() for p in t_ps], tol, "parameters after the steps")
     compare_tree(n_state, t_state, tol, "optimizer state_dict")
@@ -98,16 +107,9 @@ def check_collate(case):
     def collate(L):
         batch = [_build(L, s, seed, i, i == bump_at) for i in range(case["batch"])]
         return L.utils.data.default_collate(batch)
-    try:
-        theirs = collate(torch)
-    except Exception as t_exc:
-        same_error(t_exc, lambda: collate(numtorch))
-        return
-    try:
-        ours = collate(numtorch)
-    except Exception as n_exc:
-        raise Disagreement(f"torch collates, numtorch raises {type(n_exc).__name__}: {n_exc}") from n_exc
-    compare_tree(ours, theirs, (0.0, 0.0), "collated batch")
+    both = _both(collate, "collates")
+    if both is not None:
+        compare_tree(*both, (0.0, 0.0), "collated batch")
 
 
 @fuzz_settings(2)
@@ -123,16 +125,9 @@ def check_dataloader(case):
     def batches(L):
         ds = L.utils.data.TensorDataset(*[L.from_numpy(a.copy()) for a in arrays])
         return list(L.utils.data.DataLoader(ds, batch_size=case["batch_size"], drop_last=case["drop_last"]))
-    try:
-        theirs = batches(torch)
-    except Exception as t_exc:
-        same_error(t_exc, lambda: batches(numtorch))
-        return
-    try:
-        ours = batches(numtorch)
-    except Exception as n_exc:
-        raise Disagreement(f"torch loads, numtorch raises {type(n_exc).__name__}: {n_exc}") from n_exc
-    compare_tree(ours, theirs, (0.0, 0.0), "batches")
+    both = _both(batches, "loads")
+    if both is not None:
+        compare_tree(*both, (0.0, 0.0), "batches")
 
 
 @fuzz_settings(1)
