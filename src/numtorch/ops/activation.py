@@ -18,7 +18,7 @@ from .._backend import parallel_blocks
 from ..autograd.function import ArrayFunction, commit_inplace
 from ..random import _gen
 from ._special import erf as _erf
-from ._util import check_tensor, float_input, torch_type_name, wrap_dim
+from ._util import check_tensor, float_input, row_sums as _row_sums, torch_type_name, wrap_dim
 
 __all__ = ["relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "selu_", "celu",
            "celu_", "gelu", "silu", "mish", "softplus", "hardtanh", "hardtanh_", "hardsigmoid", "hardswish",
@@ -920,11 +920,6 @@ def _shifted(x, axis):
         return x.copy()
     with np.errstate(invalid="ignore"):
         return x - np.max(x, axis=axis, keepdims=True)
-
-
-def _row_sums(a2):
-    """Sum of each row of a 2-D array in one read (no temporary)."""
-    return np.einsum("ij->i", a2)
 
 
 def _last_axis(x, dim):

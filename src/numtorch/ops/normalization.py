@@ -40,7 +40,7 @@ from .._tensor import Tensor
 from .._backend import parallel_blocks
 from ..autograd.function import ArrayFunction
 from ..autograd.grad_mode import GradMode
-from ._util import check_tensor, out_arg, torch_type_name, unbroadcast, wrap_dim
+from ._util import check_tensor, out_arg, row_sums as _row_sums, torch_type_name, unbroadcast, wrap_dim
 
 __all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "rms_norm", "local_response_norm",
            "normalize"]
@@ -50,15 +50,6 @@ TOP_LEVEL = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "rms_nor
 
 
 # ---------------------------------------------------------------------- array helpers
-def _row_sums(a2):
-    """Sum of each row of a 2-D array: one read, no temporary.
-
-    ``einsum("ij->i")`` rather than a GEMV against a ones vector: as fast single-threaded, and it does not
-    depend on BLAS threads, which stall badly when the cores are shared.
-    """
-    return np.einsum("ij->i", a2)
-
-
 def _cell_sums(a3):
     """Sums over the last axis of ``(N, C, S)``, shape ``(N, C)``."""
     n, c, s = a3.shape
