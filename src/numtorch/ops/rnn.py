@@ -143,14 +143,12 @@ def _input_rows(src, N, F, ones):
     return Xe.reshape(N, F + 1)
 
 
-def _input_projection(X, w_ih, bias, scale):
-    """:math:`(X W_{ih}^T + b) \\cdot \\text{scale}` for every row at once: one GEMM per layer and direction.
-
-    ``X`` carries a trailing column of ones exactly when ``bias`` is given.
-    """
-    K = w_ih.shape[1]
+def _input_weight(w_ih, bias, scale):
+    """:math:`[W_{ih} \mid b] \cdot \text{scale}` (rows scaled; the bias column only when ``bias`` is given), the
+    matrix that multiplies an input row with its trailing column of ones."""
     if bias is None:
-        return np.matmul(X, (w_ih if scale is None else w_ih * scale[:, None]).T)
+        return w_ih if scale is None else w_ih * scale[:, None]
+    K = w_ih.shape[1]
     Wa = np.empty((w_ih.shape[0], K + 1), w_ih.dtype)
     if scale is None:
         Wa[:, :K] = w_ih
@@ -158,7 +156,15 @@ def _input_projection(X, w_ih, bias, scale):
     else:
         np.multiply(w_ih, scale[:, None], out=Wa[:, :K])
         np.multiply(bias, scale, out=Wa[:, K])
-    return np.matmul(X, Wa.T)
+    return Wa
+
+
+def _input_projection(X, w_ih, bias, scale):
+    """:math:`(X W_{ih}^T + b) \cdot \text{scale}` for every row at once: one GEMM per layer and direction.
+
+    ``X`` carries a trailing column of ones exactly when ``bias`` is given.
+    """
+    return np.matmul(X, _input_weight(w_ih, bias, scale).T)
 
 
 _SCALES = {}
@@ -267,11 +273,7 @@ def _lstm_infer_dense(X, w_ih, w_hh, b_ih, b_hh, WhrT, h0, c, s, shift, sched, r
     T, B = sched.T, sched.B
     dt = X.dtype
     H = c.shape[1]
-    K = w_ih.shape[1]
-    Wa = np.empty((w_ih.shape[0], K + (b_ih is not None)), dt)
-    np.multiply(w_ih, s[:, None], out=Wa[:, :K])
-    if b_ih is not None:
-        np.multiply(b_ih + b_hh, s, out=Wa[:, K])
+    Wa = _input_weight(w_ih, None if b_ih is None else b_ih + b_hh, s)
     XWT = np.matmul(Wa, X.T)                        # (4H, T*B): column t*B + b is step t, sample b
     WF = np.multiply(w_hh, s[:, None]).T            # (Hout, 4H) column-major
     z = np.empty((B, 4 * H), dt, order="F")
